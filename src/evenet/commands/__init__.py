@@ -1,0 +1,1 @@
+"""One module per ``evenet`` verb; see :mod:`evenet.cli`."""
