@@ -1,0 +1,1 @@
+"""Physics helpers: four-vectors, neutrino pz, topness."""

@@ -1,0 +1,1 @@
+"""Object definitions, overlap removal, named preselections and cutflows."""
