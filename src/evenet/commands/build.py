@@ -1,0 +1,20 @@
+"""``evenet build``: selected events of one sample -> point-cloud HDF5."""
+
+from __future__ import annotations
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("build", help="write the point-cloud HDF5 of one sample")
+    p.add_argument("input", help="selected-events Parquet file (from evenet select)")
+    p.add_argument("-o", "--output", required=True, help="output HDF5 file")
+    p.add_argument("--sample", required=True, help="sample name, stored as an attribute")
+    p.add_argument("--stream", required=True, help="stream name, stored as an attribute")
+    p.add_argument("--classes", nargs="*", default=[], help="class names of the stream, in label order")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from evenet.pipeline.build import build_pointcloud
+
+    build_pointcloud(args.input, args.output, {"sample": args.sample, "stream": args.stream, "class_names": args.classes})
+    return 0

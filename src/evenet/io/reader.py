@@ -1,0 +1,240 @@
+"""Chunked reading of NanoAOD and Delphes files into the event record.
+
+``iterate_events(path, fmt)`` yields ``awkward.Array`` chunks with the fields
+of :mod:`evenet.io.events`; memory stays bounded by ``step_size`` whatever the
+file size. Every failure a user can fix is an :class:`InputFileError` whose one
+line names the file (and the branch or tree).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import awkward as ak
+import numpy as np
+import uproot
+from tqdm.auto import tqdm
+
+from evenet.errors import InputFileError
+from evenet.io import branches as B
+from evenet.io.delphes import finish_delphes_chunk
+from evenet.io.events import KINEMATIC_FIELDS
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("nanoaod", "delphes")
+TREE_NAME = {"nanoaod": "Events", "delphes": "Delphes"}
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """What will be read from one file: the branches, and which collections it has."""
+
+    path: Path
+    fmt: str
+    tree: uproot.TTree
+    branches: dict[str, str]
+    """flat key 'Collection.field' (or scalar name) -> branch name"""
+    collections: tuple[B.Collection, ...]
+    missing_collections: tuple[str, ...]
+    has_generator_weight: bool
+
+    @property
+    def has_truth(self) -> bool:
+        return any(c.name == "GenPart" for c in self.collections)
+
+    @property
+    def num_entries(self) -> int:
+        return int(self.tree.num_entries)
+
+
+def open_tree(path: str | Path, fmt: str) -> uproot.TTree:
+    """Open the format's tree, or fail with one line naming the file."""
+    if fmt not in FORMATS:
+        raise InputFileError(f"{path}: unknown input format {fmt!r} (known: {', '.join(FORMATS)})")
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such file")
+    try:
+        root_file = uproot.open(path)
+    except Exception as exc:  # uproot raises many types for corrupt files
+        raise InputFileError(f"{path}: not a readable ROOT file ({type(exc).__name__}: {exc})") from None
+    name = TREE_NAME[fmt]
+    if not root_file.keys():
+        raise InputFileError(f"{path}: not a readable ROOT file (no objects in it: truncated or corrupt?)")
+    try:
+        tree = root_file[name]
+    except Exception:
+        raise InputFileError(f"{path}: no '{name}' tree (is this really a {fmt} file?)") from None
+    if not isinstance(tree, uproot.TTree):
+        raise InputFileError(f"{path}: '{name}' is not a TTree")
+    return tree
+
+
+def _branch_names(tree: uproot.TTree) -> set[str]:
+    # Leaf names: flat files have 'Jet.PT' at top level, real Delphes files
+    # nest it as 'Jet/Jet.PT'; uproot resolves both by the leaf name.
+    return {key.rsplit("/", 1)[-1] for key in tree.keys(recursive=True)}
+
+
+def plan_file(path: str | Path, fmt: str, want_truth: bool = True) -> FilePlan:
+    """Check that the file has what the record needs and list the branches to read."""
+    tree = open_tree(path, fmt)
+    available = _branch_names(tree)
+    collections = B.NANOAOD_COLLECTIONS if fmt == "nanoaod" else B.DELPHES_COLLECTIONS
+    wanted: dict[str, str] = {}
+    present, missing = [], []
+
+    def need(key: str, branch: str) -> None:
+        if branch not in available:
+            raise InputFileError(f"{path}: missing branch '{branch}'")
+        wanted[key] = branch
+
+    for coll in collections:
+        if coll.name == "GenPart" and not want_truth:
+            continue
+        if not coll.required and coll.presence_branch() not in available:
+            missing.append(coll.name)
+            continue
+        present.append(coll)
+        for fld, branch in coll.branches.items():
+            need(f"{coll.name}.{fld}", branch)
+        for fld, branch in coll.optional_branches.items():
+            if branch in available:
+                wanted[f"{coll.name}.{fld}"] = branch
+
+    met = B.NANOAOD_MET if fmt == "nanoaod" else B.DELPHES_MET
+    for fld, branch in met.items():
+        need(f"MET.{fld}", branch)
+    if fmt == "nanoaod":
+        for key, branch in B.NANOAOD_SCALARS.items():
+            need(key, branch)
+        weight_branch = B.NANOAOD_WEIGHT
+    else:
+        if B.DELPHES_EVENT_NUMBER in available:
+            wanted["event"] = B.DELPHES_EVENT_NUMBER
+        weight_branch = B.DELPHES_WEIGHT
+    has_weight = weight_branch in available
+    if has_weight:
+        wanted["genWeight"] = weight_branch
+    return FilePlan(Path(path), fmt, tree, wanted, tuple(present), tuple(missing), has_weight)
+
+
+def _check_finite(path: Path, chunk: ak.Array, plan: FilePlan) -> None:
+    """Refuse NaN/inf in kinematics: name the branch and the count."""
+    for key, branch in plan.branches.items():
+        field = key.rsplit(".", 1)[-1]
+        if field not in KINEMATIC_FIELDS and key not in ("MET.pt", "MET.phi", "genWeight"):
+            continue
+        values = ak.to_numpy(ak.flatten(chunk[branch], axis=None))
+        if values.dtype.kind != "f":
+            continue
+        bad = np.count_nonzero(~np.isfinite(values))
+        if bad:
+            raise InputFileError(f"{path}: {bad} non-finite (NaN or inf) values in branch '{branch}'")
+
+
+def _to_record(chunk: ak.Array, plan: FilePlan, entry_start: int) -> ak.Array:
+    n = len(chunk)
+    fields: dict[str, ak.Array] = {}
+    for coll in plan.collections:
+        prefix = coll.name + "."
+        parts = {k[len(prefix):]: chunk[b] for k, b in plan.branches.items() if k.startswith(prefix)}
+        fields[coll.name] = ak.zip(parts)
+    for name in plan.missing_collections:
+        if name != "GenPart":  # absent GenPart is what marks collision data
+            fields[name] = _empty_collection(n)
+    fields["MET"] = ak.zip({f: chunk[plan.branches[f"MET.{f}"]] for f in ("pt", "phi")}, depth_limit=1)
+    if plan.has_generator_weight:
+        fields["genWeight"] = ak.values_astype(chunk[plan.branches["genWeight"]], np.float64)
+    else:
+        fields["genWeight"] = np.ones(n, dtype=np.float64)
+    index = np.arange(entry_start, entry_start + n, dtype=np.uint64)
+    for key in ("run", "luminosityBlock", "event"):
+        if key in plan.branches:
+            fields[key] = ak.values_astype(chunk[plan.branches[key]], np.uint64)
+        else:
+            fields[key] = np.ones(n, dtype=np.uint64) if key != "event" else index
+    record = ak.zip(fields, depth_limit=1)
+    if plan.fmt == "delphes":
+        record = finish_delphes_chunk(record)
+    return record
+
+
+def _empty_collection(n: int) -> ak.Array:
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.float32)
+    content = ak.contents.RecordArray(
+        [ak.contents.NumpyArray(empty) for _ in ("pt", "eta", "phi", "mass", "charge")],
+        ["pt", "eta", "phi", "mass", "charge"],
+    )
+    return ak.Array(ak.contents.ListOffsetArray(ak.index.Index64(offsets), content))
+
+
+def iterate_events(
+    path: str | Path,
+    fmt: str,
+    step_size: int = 100_000,
+    want_truth: bool = True,
+    progress: bool = False,
+    plan: FilePlan | None = None,
+) -> Iterator[ak.Array]:
+    """Yield the file's events as record chunks of at most ``step_size`` events (an empty file: one empty chunk)."""
+    plan = plan or plan_file(path, fmt, want_truth)
+    if plan.missing_collections:
+        log.info("%s: no %s collection(s) in this file; they are read as empty", path, ", ".join(plan.missing_collections))
+    branch_list = sorted(set(plan.branches.values()))
+    bar = tqdm(total=plan.num_entries, unit="evt", desc=Path(path).name, disable=not progress, mininterval=1.0)
+    try:
+        if plan.num_entries == 0:  # an empty but valid file gives one empty chunk with the full record type
+            yield _to_record(plan.tree.arrays(filter_name=branch_list, entry_stop=0, library="ak"), plan, 0)
+            return
+        start = 0
+        iterator = plan.tree.iterate(filter_name=branch_list, step_size=step_size, library="ak")
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                break
+            except Exception as exc:
+                raise InputFileError(f"{path}: read failed near entry {start} ({type(exc).__name__}: {exc})") from None
+            _check_finite(plan.path, chunk, plan)
+            yield _to_record(chunk, plan, start)
+            start += len(chunk)
+            bar.update(len(chunk))
+    finally:
+        bar.close()
+
+
+def sum_generator_weights(path: str | Path, fmt: str) -> tuple[float, int]:
+    """(sum of generator weights, number of generated events) of one file.
+
+    NanoAOD keeps the pre-skim totals in the ``Runs`` tree (``genEventSumw``,
+    ``genEventCount``; older files suffix them with ``_``); without it, and for
+    Delphes, the weights of the file's own events are summed. Collision data
+    (no generator weight) count 1 per event.
+    """
+    tree = open_tree(path, fmt)
+    if fmt == "nanoaod":
+        runs = _runs_tree(path)
+        if runs is not None:
+            names = _branch_names(runs)
+            for suffix in ("", "_"):
+                if f"genEventSumw{suffix}" in names and f"genEventCount{suffix}" in names:
+                    arrays = runs.arrays([f"genEventSumw{suffix}", f"genEventCount{suffix}"], library="np")
+                    return float(arrays[f"genEventSumw{suffix}"].sum()), int(arrays[f"genEventCount{suffix}"].sum())
+    weight_branch = B.NANOAOD_WEIGHT if fmt == "nanoaod" else B.DELPHES_WEIGHT
+    if weight_branch not in _branch_names(tree):
+        return float(tree.num_entries), int(tree.num_entries)
+    total = 0.0
+    for chunk in tree.iterate(filter_name=[weight_branch], step_size=1_000_000, library="np"):
+        total += float(np.sum(chunk[weight_branch], dtype=np.float64))
+    return total, int(tree.num_entries)
+
+
+def _runs_tree(path: str | Path) -> uproot.TTree | None:
+    root_file = uproot.open(path)
+    return root_file["Runs"] if "Runs" in root_file else None
