@@ -1,0 +1,1 @@
+"""EveNet model core: PET body, heads, diffusion, presets (see docs/model.md)."""

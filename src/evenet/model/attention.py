@@ -1,0 +1,61 @@
+"""Multi-head attention through ``scaled_dot_product_attention`` with boolean masks.
+
+Parameters are laid out like ``torch.nn.MultiheadAttention`` (one fused
+query/key/value projection, one output projection) so that released weights
+map one to one, but the kernel is SDPA and no attention weights are returned.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def attention_mask(key_mask: Tensor, allowed: Tensor | None = None, num_queries: int | None = None) -> Tensor:
+    """Boolean (B, 1, Nq, Nk) mask, True where a query may attend to a key.
+
+    ``key_mask``: (B, Nk) bool, valid keys. ``allowed``: optional (Nq, Nk) or
+    (B, Nq, Nk) bool restriction. A query row left with no key at all (only
+    possible for padding queries or empty events) is opened to every key so
+    that the softmax stays finite; such rows are masked out downstream.
+    """
+    nq = num_queries if num_queries is not None else key_mask.shape[1]
+    mask = key_mask[:, None, :].expand(-1, nq, -1)
+    if allowed is not None:
+        mask = mask & allowed
+    mask = mask | ~mask.any(dim=-1, keepdim=True)
+    return mask.unsqueeze(1)
+
+
+class MultiHeadAttention(nn.Module):
+    """Self- or cross-attention; ``in_proj`` holds the query, key and value weights stacked."""
+
+    def __init__(self, dim: int, num_heads: int, dropout: float = 0.0):
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f"attention width {dim} is not divisible by {num_heads} heads")
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.in_proj = nn.Linear(dim, 3 * dim)
+        self.out_proj = nn.Linear(dim, dim)
+
+    def _heads(self, x: Tensor) -> Tensor:
+        b, n, d = x.shape
+        return x.view(b, n, self.num_heads, d // self.num_heads).transpose(1, 2)
+
+    def forward(self, query: Tensor, mask: Tensor, context: Tensor | None = None) -> Tensor:
+        """``query``: (B, Nq, D); ``context``: (B, Nk, D) or None for self-attention;
+        ``mask``: bool broadcastable to (B, H, Nq, Nk) from :func:`attention_mask`."""
+        if context is None:
+            q, k, v = self.in_proj(query).chunk(3, dim=-1)
+        else:
+            d = query.shape[-1]
+            q = F.linear(query, self.in_proj.weight[:d], self.in_proj.bias[:d])
+            k, v = F.linear(context, self.in_proj.weight[d:], self.in_proj.bias[d:]).chunk(2, dim=-1)
+        out = F.scaled_dot_product_attention(
+            self._heads(q), self._heads(k), self._heads(v),
+            attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
+        )
+        b, h, n, hd = out.shape
+        return self.out_proj(out.transpose(1, 2).reshape(b, n, h * hd))

@@ -1,0 +1,146 @@
+"""Small building blocks shared by the EveNet body and heads.
+
+The blocks reproduce the mathematics of the released EveNet network
+(evenet-core 0.3.0) so that its weights can be imported; the code is ours.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def bridge(input_dim: int, output_dim: int) -> nn.Module:
+    """Identity when the widths agree, otherwise a linear projection."""
+    return nn.Identity() if input_dim == output_dim else nn.Linear(input_dim, output_dim)
+
+
+class LayerScale(nn.Module):
+    """Per-channel learnable residual scale (CaiT), initialised small."""
+
+    def __init__(self, dim: int, init: float):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((dim,), float(init)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * self.gamma
+
+
+class StochasticDepth(nn.Module):
+    """Drop a whole residual branch per event with probability ``p`` during training."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 - self.p
+        shape = (x.shape[0],) + (1,) * (x.ndim - 1)
+        return x * torch.bernoulli(torch.full(shape, keep, device=x.device, dtype=x.dtype)) / keep
+
+
+class EventFeatureDrop(nn.Module):
+    """Zero the input features (from index ``keep`` on) of a random fraction ``p`` of events.
+
+    This is EveNet's pretraining feature dropout: the network must then rely on
+    the event globals and the edges alone for the dropped events.
+    """
+
+    def __init__(self, p: float, keep: int = 0):
+        super().__init__()
+        self.p = p
+        self.keep = keep
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        dropped = torch.bernoulli(torch.full((x.shape[0], 1, 1), self.p, device=x.device, dtype=x.dtype))
+        droppable = (torch.arange(x.shape[-1], device=x.device) >= self.keep).to(x.dtype)
+        return x * (1.0 - dropped * droppable)
+
+
+class FourierTimeEmbedding(nn.Module):
+    """Sinusoidal embedding of the diffusion time t in [0, 1], then a 2-layer SiLU MLP.
+
+    The sinusoids are multiplied by t, so t = 0 embeds to exactly zero: the
+    FiLM conditioning built on it is then the identity (plain discriminative input).
+    """
+
+    def __init__(self, dim: int, num_frequencies: int = 32):
+        super().__init__()
+        exponent = math.log(10000.0) / (num_frequencies - 1)
+        self.register_buffer("frequency", torch.exp(-exponent * torch.arange(num_frequencies)), persistent=False)
+        self.fc1 = nn.Linear(2 * num_frequencies, 2 * dim, bias=False)
+        self.fc2 = nn.Linear(2 * dim, dim, bias=False)
+
+    def forward(self, t: Tensor) -> Tensor:
+        """``t``: any shape (...); returns (..., dim)."""
+        t = t.unsqueeze(-1)
+        angle = t * self.frequency * 1000.0
+        features = torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1) * t
+        return F.silu(self.fc2(F.silu(self.fc1(features))))
+
+
+class GRUGate(nn.Module):
+    """Gated residual of GTrXL (Parisotto et al. 2019): mixes an update into a residual stream."""
+
+    def __init__(self, dim: int, gate_bias: float = 2.0):
+        super().__init__()
+        self.w_r = nn.Linear(dim, dim)
+        self.u_r = nn.Linear(dim, dim, bias=False)
+        self.w_z = nn.Linear(dim, dim)
+        self.u_z = nn.Linear(dim, dim, bias=False)
+        self.w_g = nn.Linear(dim, dim)
+        self.u_g = nn.Linear(dim, dim, bias=False)
+        self.gate_bias = nn.Parameter(torch.full((dim,), gate_bias))
+
+    def forward(self, update: Tensor, residual: Tensor) -> Tensor:
+        r = torch.sigmoid(self.w_r(update) + self.u_r(residual))
+        z = torch.sigmoid(self.w_z(update) + self.u_z(residual) - self.gate_bias)
+        h = torch.tanh(self.w_g(update) + self.u_g(r * residual))
+        return (1.0 - z) * residual + z * h
+
+
+class GatedMLPBlock(nn.Module):
+    """LayerNorm -> Linear -> GELU -> Linear -> GELU, merged into the input by a GRU gate.
+
+    With ``gated=False`` the block is a plain pre-norm MLP (no residual).
+    Outputs are multiplied by the token mask.
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, hidden_scale: float, dropout: float, gated: bool):
+        super().__init__()
+        hidden = int(round(hidden_scale * input_dim))
+        self.norm = nn.LayerNorm(input_dim)
+        self.fc1 = nn.Linear(input_dim, hidden)
+        self.fc2 = nn.Linear(hidden, output_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.gated = gated
+        if gated:
+            self.gate = GRUGate(output_dim)
+            self.residual = bridge(input_dim, output_dim)
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        """``x``: (B, N, input_dim); ``mask``: (B, N, 1) float."""
+        out = self.dropout(F.gelu(self.fc1(self.norm(x))))
+        out = self.dropout(F.gelu(self.fc2(out)))
+        if self.gated:
+            out = self.gate(out, self.residual(x))
+        return out * mask
+
+
+class FeedForward(nn.Sequential):
+    """Linear(d, 2d) -> GELU -> Dropout -> Linear(2d, out)."""
+
+    def __init__(self, dim: int, dropout: float = 0.0, output_dim: int | None = None):
+        super().__init__(
+            nn.Linear(dim, 2 * dim),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(2 * dim, output_dim or dim),
+        )

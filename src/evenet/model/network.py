@@ -1,0 +1,265 @@
+"""The full EveNet network: normalisation, PET body, object encoder, heads by name.
+
+Inputs of :meth:`EveNet.forward` (a dict, physical units, padding zero):
+
+* ``source`` float (B, N, 7), ``source_mask`` bool (B, N), ``globals`` float (B, 10);
+* optional ``invisible`` float (B, M, F_inv) + ``invisible_mask`` bool (B, M) (neutrinos);
+* optional ``label`` long (B,): process label conditioning the generation heads (default 0).
+
+Passes run in one forward, as the heads configured need them:
+
+* clean pass (t = 0) -> object encoder -> deterministic heads (classification,
+  assignment, segmentation);
+* noised pass: objects noised at time t with probability ``noise_prob`` each,
+  clean objects blind to noised ones -> point-cloud denoiser, and the
+  classification head again (``logits_noised``, weighted by alpha(t)^2, Eq. 1);
+* neutrino pass: noised invisible tokens appended to the clean event, visible
+  objects blind to them -> neutrino denoiser;
+* event-level diffusion of (multiplicity, chosen globals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor, nn
+
+from evenet.errors import ConfigError
+from evenet.model import head_registry
+from evenet.model.config import GLOBAL_FEATURES, SOURCE_FEATURES, ModelConfig, preset
+from evenet.model.diffusion import add_noise, alpha_sigma
+from evenet.model.encoder import GlobalEmbedding, ObjectEncoder
+from evenet.model.heads.classification import ClassificationHead
+from evenet.model.heads.generation import GlobalDenoiser, PointCloudDenoiser
+from evenet.model.normalization import FeatureNormalizer, apply_statistics
+from evenet.model.pet import PETBody
+
+
+def _indices(names, known, key: str) -> list[int]:
+    out = []
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"{key}: unknown feature {name!r} (known: {', '.join(known)})")
+        out.append(known.index(name))
+    return out
+
+
+def _options(heads: Mapping, name: str, allowed: set[str]) -> dict:
+    options = dict(heads[name] or {})
+    unknown = set(options) - allowed
+    if unknown:
+        raise ConfigError(f"heads.{name}: unknown option(s) {', '.join(sorted(unknown))}")
+    return options
+
+
+class EveNet(nn.Module):
+    def __init__(self, config: ModelConfig, heads: Mapping[str, Mapping | None], statistics: dict | None = None):
+        super().__init__()
+        head_registry.check_head_names(heads)
+        self.config = config
+        self.head_options = {name: dict(options or {}) for name, options in heads.items()}
+        dim = config.body.dim
+        n_source, n_globals = len(SOURCE_FEATURES), len(GLOBAL_FEATURES)
+        self.source_norm = FeatureNormalizer(n_source)
+        self.global_norm = FeatureNormalizer(n_globals)
+        self.multiplicity_norm = FeatureNormalizer(1)
+        self.global_embedding = GlobalEmbedding(n_globals, config.body)
+        self.body = PETBody(n_source, config.body)
+        self.object_encoder = ObjectEncoder(dim, config.encoder)
+        self.heads = nn.ModuleDict()
+        # Features the point-cloud denoiser generates, and globals visible to the noised pass.
+        self.register_buffer("generated_features", torch.ones(n_source, dtype=torch.bool))
+        self.register_buffer("generation_globals", torch.ones(n_globals, dtype=torch.bool))
+
+        for name in heads:
+            if name in head_registry.DETERMINISTIC_HEADS and name != "classification":
+                self.heads[name] = head_registry.head_class(name)(hidden_dim=dim, **self.head_options[name])
+        if "classification" in heads:
+            options = _options(heads, "classification", {"num_classes", "class_weights"})
+            if "num_classes" not in options:
+                raise ConfigError("heads.classification.num_classes is required")
+            self.heads["classification"] = ClassificationHead(dim, config=config.classification, **options)
+        if "point_cloud_generation" in heads:
+            options = _options(heads, "point_cloud_generation", {"num_labels", "generated_features", "condition_globals"})
+            self.generated_features.zero_()
+            self.generated_features[_indices(options.get("generated_features", SOURCE_FEATURES), SOURCE_FEATURES,
+                                             "heads.point_cloud_generation.generated_features")] = True
+            self.generation_globals.zero_()
+            self.generation_globals[_indices(options.get("condition_globals", GLOBAL_FEATURES), GLOBAL_FEATURES,
+                                             "heads.point_cloud_generation.condition_globals")] = True
+            self.heads["point_cloud_generation"] = PointCloudDenoiser(
+                dim, dim, n_source, options.get("num_labels", 1), config.generation
+            )
+        if "neutrino_generation" in heads:
+            options = _options(heads, "neutrino_generation", {"num_labels", "num_features"})
+            self.num_invisible_features = int(options.get("num_features", 4))
+            if not 0 < self.num_invisible_features <= n_source:
+                raise ConfigError(f"heads.neutrino_generation.num_features must be in 1..{n_source}")
+            self.invisible_norm = FeatureNormalizer(self.num_invisible_features)
+            self.heads["neutrino_generation"] = PointCloudDenoiser(
+                dim, dim, n_source, options.get("num_labels", 1), config.generation, positions=True
+            )
+        if "global_generation" in heads:
+            options = _options(heads, "global_generation", {"num_labels", "targets", "conditions"})
+            self.global_targets = _indices(options.get("targets", []), GLOBAL_FEATURES, "heads.global_generation.targets")
+            conditions = _indices(options.get("conditions", []), GLOBAL_FEATURES, "heads.global_generation.conditions")
+            self.heads["global_generation"] = GlobalDenoiser(
+                1 + len(self.global_targets), conditions, options.get("num_labels", 1), config.global_generation
+            )
+        if statistics is not None:
+            self.set_normalization(statistics)
+
+    # ------------------------------------------------------------------ inputs
+    def set_normalization(self, statistics: dict) -> None:
+        """Copy the normalisation artifact (see evenet.model.normalization) into the buffers."""
+        apply_statistics(self.source_norm, statistics, "source")
+        apply_statistics(self.global_norm, statistics, "globals")
+        if "multiplicity" in statistics:
+            apply_statistics(self.multiplicity_norm, statistics, "multiplicity")
+        if hasattr(self, "invisible_norm"):
+            apply_statistics(self.invisible_norm, statistics, "invisible")
+
+    def normalize(self, batch: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Physical-unit batch -> normalised tensors (padding zero) used by every pass."""
+        mask = batch["source_mask"].bool()
+        out = {
+            "source": self.source_norm(batch["source"].float(), mask),
+            "mask": mask,
+            "globals": self.global_norm(batch["globals"].float()),
+            "count": self.multiplicity_norm(mask.sum(dim=1, keepdim=True).float())[:, 0],
+            "label": batch.get("label", torch.zeros(mask.shape[0], dtype=torch.long, device=mask.device)).long(),
+        }
+        if hasattr(self, "invisible_norm") and "invisible" in batch:
+            inv_mask = batch["invisible_mask"].bool()
+            out["invisible"] = self.invisible_norm(batch["invisible"].float(), inv_mask)
+            out["invisible_mask"] = inv_mask
+        return out
+
+    # ------------------------------------------------------------------ passes
+    def encode(self, source: Tensor, mask: Tensor, globals_: Tensor) -> tuple[Tensor, Tensor]:
+        """Clean pass on normalised inputs -> (object tokens (B, N, D), event token (B, D))."""
+        global_token = self.global_embedding(globals_)
+        tokens = self.body(source, mask, torch.zeros(mask.shape, dtype=source.dtype, device=source.device))
+        return self.object_encoder(tokens, mask, global_token)
+
+    def _inpainting_pass(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], noise_mask: Tensor,
+                         clean_blind: bool) -> tuple[Tensor, Tensor, Tensor | None]:
+        mask = norm["mask"]
+        mixed = torch.where(noise_mask.unsqueeze(-1), x_t * self.generated_features, norm["source"])
+        allowed = None
+        if clean_blind:
+            # Clean objects may not look at noised objects (nor padding); noised ones see all.
+            hidden = noise_mask | ~mask
+            allowed = ~(~hidden[:, :, None] & hidden[:, None, :])
+        global_token = self.global_embedding(norm["globals"] * self.generation_globals)
+        object_time = t.unsqueeze(1) * noise_mask.to(t.dtype)
+        return self.body(mixed, mask, object_time, allowed), global_token, allowed
+
+    def point_cloud_velocity(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], noise_mask: Tensor,
+                             clean_blind: bool = True) -> Tensor:
+        """v-prediction for the objects flagged in ``noise_mask`` (B, N) given the clean rest;
+        ``x_t`` (B, N, 7) normalised noised objects. Zero outside ``noise_mask``."""
+        tokens, global_token, allowed = self._inpainting_pass(x_t, t, norm, noise_mask, clean_blind)
+        v = self.heads["point_cloud_generation"](
+            tokens, norm["mask"], global_token, t, norm["label"], noised=noise_mask, count=norm["count"],
+            allowed=allowed,
+        )
+        return v * self.generated_features * noise_mask.unsqueeze(-1)
+
+    def invisible_velocity(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], invisible_mask: Tensor) -> Tensor:
+        """v-prediction for noised invisible particles ``x_t`` (B, M, F_inv) appended to the clean event."""
+        mask = norm["mask"]
+        n, m = mask.shape[1], invisible_mask.shape[1]
+        padded = nn.functional.pad(x_t, (0, len(SOURCE_FEATURES) - x_t.shape[-1]))
+        tokens_in = torch.cat([norm["source"], padded], dim=1)
+        full_mask = torch.cat([mask, invisible_mask], dim=1)
+        is_invisible = torch.arange(n + m, device=mask.device) >= n
+        allowed = ~(~is_invisible[:, None] & is_invisible[None, :])  # visible objects blind to neutrinos
+        noised = torch.cat([torch.zeros_like(mask), invisible_mask], dim=1)
+        object_time = t.unsqueeze(1) * noised.to(t.dtype)
+        global_token = self.global_embedding(norm["globals"])
+        tokens = self.body(tokens_in, full_mask, object_time, allowed)
+        v = self.heads["neutrino_generation"](
+            tokens, full_mask, global_token, t, norm["label"], noised=noised, allowed=allowed
+        )
+        return v[:, n:, : x_t.shape[-1]] * invisible_mask.unsqueeze(-1)
+
+    def global_targets_of(self, norm: Mapping[str, Tensor]) -> Tensor:
+        """(B, 1 + T): normalised multiplicity then the chosen normalised globals."""
+        return torch.cat([norm["count"].unsqueeze(1), norm["globals"][:, self.global_targets]], dim=1)
+
+    def globals_velocity(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor]) -> Tensor:
+        return self.heads["global_generation"](x_t, t, norm["globals"], norm["label"])
+
+    # ------------------------------------------------------------------ training
+    def forward(self, batch: Mapping[str, Tensor], time: Tensor | None = None, noise_prob: float = 1.0,
+                clean_blind: bool = True) -> dict[str, dict[str, Tensor]]:
+        """Outputs per head (see module doc). ``time`` (B,) in [0, 1], drawn uniformly if None."""
+        norm = self.normalize(batch)
+        mask = norm["mask"]
+        b = mask.shape[0]
+        t = torch.rand(b, device=mask.device) if time is None else time.float()
+        outputs: dict[str, dict[str, Tensor]] = {}
+
+        deterministic = [name for name in self.heads if name in head_registry.DETERMINISTIC_HEADS]
+        if deterministic:
+            tokens, event = self.encode(norm["source"], mask, norm["globals"])
+            for name in deterministic:
+                outputs[name] = dict(self.heads[name](tokens, mask, event))
+
+        if "point_cloud_generation" in self.heads or "classification" in self.heads:
+            noise_mask = (torch.rand(mask.shape, device=mask.device) < noise_prob) & mask
+            x_t, v_target = add_noise(norm["source"], t)
+            tokens, global_token, allowed = self._inpainting_pass(x_t, t, norm, noise_mask, clean_blind)
+            if "classification" in self.heads:
+                tokens_n, event_n = self.object_encoder(tokens, mask, global_token)
+                noised = self.heads["classification"](tokens_n, mask, event_n)
+                outputs["classification"]["logits_noised"] = noised["logits"]
+                outputs["classification"]["alpha"] = alpha_sigma(t)[0]
+            if "point_cloud_generation" in self.heads:
+                v = self.heads["point_cloud_generation"](
+                    tokens, mask, global_token, t, norm["label"], noised=noise_mask, count=norm["count"],
+                    allowed=allowed,
+                )
+                keep = self.generated_features
+                outputs["point_cloud_generation"] = {
+                    "v": v[..., keep], "v_target": v_target[..., keep], "noise_mask": noise_mask,
+                }
+
+        if "neutrino_generation" in self.heads and "invisible" in norm:
+            inv_mask = norm["invisible_mask"]
+            x_t, v_target = add_noise(norm["invisible"], t)
+            x_t = x_t * inv_mask.unsqueeze(-1)
+            outputs["neutrino_generation"] = {
+                "v": self.invisible_velocity(x_t, t, norm, inv_mask), "v_target": v_target, "noise_mask": inv_mask,
+            }
+
+        if "global_generation" in self.heads:
+            x_t, v_target = add_noise(self.global_targets_of(norm), t)
+            outputs["global_generation"] = {"v": self.globals_velocity(x_t, t, norm), "v_target": v_target}
+        return outputs
+
+    def losses(self, outputs: Mapping[str, Mapping[str, Tensor]], targets: Mapping[str, object],
+               event_weight: Tensor | None = None) -> dict[str, Tensor]:
+        """Per-head losses; ``targets[name]`` is what that head's ``loss`` takes (None for diffusion heads)."""
+        return {
+            name: self.heads[name].loss(out, targets.get(name), event_weight) for name, out in outputs.items()
+        }
+
+    @torch.no_grad()
+    def predict(self, batch: Mapping[str, Tensor]) -> dict[str, dict[str, Tensor]]:
+        """Clean pass only: outputs of the deterministic heads."""
+        norm = self.normalize(batch)
+        tokens, event = self.encode(norm["source"], norm["mask"], norm["globals"])
+        return {
+            name: dict(head(tokens, norm["mask"], event))
+            for name, head in self.heads.items()
+            if name in head_registry.DETERMINISTIC_HEADS
+        }
+
+
+def build_model(preset_name: str, heads: Mapping[str, Mapping | None], normalization: dict | None = None,
+                **overrides) -> EveNet:
+    """EveNet from a preset name (tiny, lite, standard), a head config and the normalisation artifact."""
+    return EveNet(preset(preset_name, **overrides), heads, normalization)
