@@ -24,7 +24,9 @@ def test_energy_of_massive_object():
 def test_min_delta_r_per_object_and_infinity_without_references():
     objs = ak.Array([[{"eta": 0.0, "phi": 0.0}, {"eta": 1.0, "phi": 0.0}], [{"eta": 0.0, "phi": 0.0}]])
     refs = ak.Array([[{"eta": 0.0, "phi": 0.3}, {"eta": 1.0, "phi": 0.2}], []])
-    assert min_delta_r(objs, refs).tolist() == pytest.approx([[0.3, 0.2], [np.inf]])
+    result = min_delta_r(objs, refs)
+    assert result[0].tolist() == pytest.approx([0.3, 0.2])
+    assert result[1].tolist() == [np.inf]
 
 
 def test_system_mass_of_back_to_back_pair():
