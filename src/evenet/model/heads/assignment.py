@@ -302,11 +302,8 @@ def decode_assignments(outputs: Mapping[str, Tensor], topology: ResonanceTopolog
     for _ in names:
         best_value, best_index = [], []
         for r, log_prob in enumerate(log_probs):
-            degree = log_prob.dim() - 1
-            blocked = _axis_view(used, 0, degree)
-            for axis in range(1, degree):
-                blocked = blocked | _axis_view(used, axis, degree)
-            value, index = log_prob.masked_fill(blocked, -math.inf).flatten(1).max(1)
+            free = valid_tuples(~used, log_prob.dim() - 1)
+            value, index = log_prob.masked_fill(~free, -math.inf).flatten(1).max(1)
             best_value.append(value.masked_fill(done[:, r], -math.inf))
             best_index.append(index)
         values = torch.stack(best_value, 1)  # [B, R]
