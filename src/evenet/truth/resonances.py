@@ -24,7 +24,7 @@ def _in_token(abs_pdg, token, token_pdgs):
 
 
 @numba.njit(cache=True)
-def _find_products(offsets, pdg, parent, first_copy, pt, res_pdg, paths, token_pdgs):
+def _find_products(offsets, pdg, parent, first_copy, pt, res_pdg, res_conjugate, paths, token_pdgs):
     n_events = len(offsets) - 1
     n_res, n_prod, depth = paths.shape
     out = np.full((n_events, n_res, n_prod), -1, dtype=np.int64)
@@ -38,7 +38,9 @@ def _find_products(offsets, pdg, parent, first_copy, pt, res_pdg, paths, token_p
             order = np.argsort(-pt[lo:hi])
             for oc in order:
                 c = lo + oc
-                if first_copy[c] != c or abs(pdg[c]) != res_pdg[r] or used_res[c - lo]:
+                if first_copy[c] != c or used_res[c - lo]:
+                    continue
+                if (abs(pdg[c]) != abs(res_pdg[r])) if res_conjugate[r] else (pdg[c] != res_pdg[r]):
                     continue
                 complete = True
                 for k in range(n_prod):
@@ -89,7 +91,7 @@ def find_products(tree: GenTree, pt: np.ndarray, topology: EncodedTopology) -> n
     """Global GenPart index (first copy) of every product: (events, resonances, products), -1 if absent."""
     return _find_products(
         tree.offsets, tree.pdg, tree.parent, tree.first_copy, pt.astype(np.float64),
-        topology.res_pdg, topology.paths, topology.token_pdgs,
+        topology.res_pdg, topology.res_conjugate, topology.paths, topology.token_pdgs,
     )
 
 

@@ -7,7 +7,8 @@ classes from the resonance down the decay tree, e.g. the hadronic top::
       pdgId: 6
       products: {b: [b], q1: [W, quark], q2: [W, quark]}
 
-reads "a b quark from the top, and two quarks from the W from the top". The
+reads "a b quark from the top, and two quarks from the W from the top".
+``pdgId`` matches particle and antiparticle unless ``conjugate: false``. The
 same resonance type may appear twice (``t_had`` and ``t_lep``); each event's
 tops are given to the definitions in order, a top going to the first
 definition whose whole path it satisfies.
@@ -38,6 +39,8 @@ class Resonance:
     name: str
     pdg_id: int
     products: dict[str, tuple[str, ...]]
+    conjugate: bool = True
+    """True: the antiparticle counts too (|pdgId| matched); False: only this sign (t apart from tbar)"""
 
 
 def _class_ids(token, key: str) -> tuple[int, ...]:
@@ -59,7 +62,10 @@ def parse_resonances(config: dict, key: str = "truth.resonances") -> list[Resona
             for token in path:
                 _class_ids(token, f"{key}.{name}.products.{product}")
             products[product] = path
-        out.append(Resonance(name, abs(int(spec["pdgId"])), products))
+        unknown = set(spec) - {"pdgId", "products", "conjugate"}
+        if unknown:
+            raise ConfigError(f"{key}.{name}: unknown key(s) {sorted(unknown)}")
+        out.append(Resonance(name, int(spec["pdgId"]), products, bool(spec.get("conjugate", True))))
     return out
 
 
@@ -67,7 +73,8 @@ def parse_resonances(config: dict, key: str = "truth.resonances") -> list[Resona
 class EncodedTopology:
     """Resonance definitions as dense integer arrays for the numba kernel."""
 
-    res_pdg: np.ndarray  # (R,)
+    res_pdg: np.ndarray  # (R,) signed
+    res_conjugate: np.ndarray  # (R,) bool: match |pdgId|
     paths: np.ndarray  # (R, P, D) token ids, -1 = end of path / no product
     token_pdgs: np.ndarray  # (T, S) |pdgId| members of each token, 0 = unused
 
@@ -88,4 +95,9 @@ def encode(resonances: list[Resonance]) -> EncodedTopology:
     token_pdgs = np.zeros((max(len(tokens), 1), width), dtype=np.int64)
     for i, ids in enumerate(tokens):
         token_pdgs[i, : len(ids)] = ids
-    return EncodedTopology(np.array([r.pdg_id for r in resonances], dtype=np.int64), paths, token_pdgs)
+    return EncodedTopology(
+        np.array([r.pdg_id for r in resonances], dtype=np.int64),
+        np.array([r.conjugate for r in resonances], dtype=np.bool_),
+        paths,
+        token_pdgs,
+    )

@@ -1,0 +1,34 @@
+# EveNet pipeline: ROOT (NanoAOD | Delphes) -> preselection -> point-cloud HDF5 -> ...
+# Run:   snakemake --profile profiles/local all
+# Rules are thin shells over the `evenet` CLI; the logic lives in src/evenet.
+
+import sys
+
+from snakemake.utils import min_version
+
+from evenet.config import check_config, validate_schema
+from evenet.errors import ConfigError
+
+min_version("8.20")
+
+
+configfile: "config/config.yaml"
+
+
+try:
+    validate_schema(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+    SELECTIONS = check_config(config)
+except ConfigError as err:
+    sys.exit(f"evenet: config error: {err}")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/generate.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/select.smk"
+include: "workflow/rules/pointcloud.smk"
+
+
+rule all:
+    input:
+        pointcloud_outputs(),

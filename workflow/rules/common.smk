@@ -1,0 +1,52 @@
+# Input functions and parameter builders shared by the rule files.
+
+import json
+
+
+def sample_parts(sample):
+    """Part indices of a sample: one per generated file or per listed input file."""
+    spec = config["samples"][sample]
+    if "files" in spec:
+        return list(range(len(spec["files"])))
+    return list(range(spec["generate"].get("parts", 1)))
+
+
+def raw_file(wildcards):
+    spec = config["samples"][wildcards.sample]
+    part = int(wildcards.part)
+    if "files" in spec:
+        return spec["files"][part]
+    return f"results/generated/{wildcards.sample}/{part}.root"
+
+
+def ingested_files(wildcards):
+    return expand("results/ingested/{sample}/{part}.parquet", sample=wildcards.sample, part=sample_parts(wildcards.sample))
+
+
+def stream_samples(stream):
+    return [s for members in config["streams"][stream]["classes"].values() for s in members]
+
+
+def sample_label(stream, sample):
+    for label, members in enumerate(config["streams"][stream]["classes"].values()):
+        if sample in members:
+            return label
+    raise ValueError(f"streams.{stream}: no sample {sample}")
+
+
+def as_json(value):
+    return json.dumps(value, sort_keys=True)
+
+
+def pointcloud_outputs():
+    out = []
+    for stream in config["streams"]:
+        out += expand("results/pointcloud/{stream}/{sample}.h5", stream=stream, sample=stream_samples(stream))
+        out.append(f"results/pointcloud/{stream}/normalization.json")
+    return out
+
+
+wildcard_constraints:
+    sample="[A-Za-z][A-Za-z0-9_]*",
+    stream="[A-Za-z][A-Za-z0-9_]*",
+    part=r"\d+",

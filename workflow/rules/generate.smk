@@ -1,0 +1,23 @@
+# Demo samples: Pythia 8 + parametric detector, written as NanoAOD or Delphes (one job per file).
+
+
+rule generate:
+    input:
+        detector=config.get("detector", "config/detector.yaml"),
+    output:
+        "results/generated/{sample}/{part}.root",
+    params:
+        process=lambda w: config["samples"][w.sample]["generate"]["process"],
+        events=lambda w: config["samples"][w.sample]["generate"]["events"],
+        seed=lambda w: config["samples"][w.sample]["generate"]["seed"],
+        fmt=lambda w: config["samples"][w.sample]["format"],
+        params=lambda w: as_json(config["samples"][w.sample]["generate"].get("params", {})),
+        shower=lambda w: "--shower" if config["samples"][w.sample]["generate"].get("shower", False) else "",
+    log:
+        "logs/generate/{sample}/{part}.log",
+    benchmark:
+        "benchmarks/generate/{sample}/{part}.tsv"
+    shell:
+        "evenet generate --process {params.process} --events {params.events} --seed {params.seed}"
+        " --part {wildcards.part} --format {params.fmt} --params {params.params:q} {params.shower}"
+        " --detector {input.detector:q} --output {output:q} > {log:q} 2>&1"
