@@ -1,0 +1,95 @@
+"""Run Pythia 8 (``pythia8mc``) for a process and read its record into a :class:`GenRecord`.
+
+Default mode keeps the hard process plus resonance decays only (Pythia's
+``process`` record, PartonLevel and HadronLevel off); ``shower=True`` runs
+parton shower, multiparton interactions and hadronisation and reads the full
+``event`` record.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pythia8mc
+
+from evenet.errors import ConfigError
+from evenet.sim.processes import Process
+from evenet.sim.record import PYTHIA_FIRST_KEPT, GenRecord
+
+PYTHIA_MAX_SEED = 900_000_000
+PROCESS_ONLY = ["PartonLevel:all = off", "HadronLevel:all = off"]
+
+
+def pythia_seed(seed: int, part: int, stream: int) -> int:
+    """A Pythia seed in [1, 900000000] derived from (seed, part, stream)."""
+    state = np.random.SeedSequence([seed, part, stream, 0x50797468]).generate_state(1)[0]
+    return int(state) % PYTHIA_MAX_SEED + 1
+
+
+def make_pythia(settings: list[str], seed: int, shower: bool, process_name: str) -> pythia8mc.Pythia:
+    pythia = pythia8mc.Pythia("", False)
+    common = ["Print:quiet = on", "Next:numberCount = 0", "Random:setSeed = on", f"Random:seed = {seed}"]
+    for line in common + ([] if shower else PROCESS_ONLY) + settings:
+        if not pythia.readString(line):
+            raise ConfigError(f"process {process_name!r}: Pythia rejected setting {line!r}")
+    if not pythia.init():
+        raise ConfigError(f"process {process_name!r}: Pythia initialisation failed (check --params)")
+    return pythia
+
+
+def read_events(pythia: pythia8mc.Pythia, n_events: int, shower: bool) -> tuple[GenRecord, float]:
+    """Generate ``n_events`` and return the record and Pythia's cross-section estimate (pb)."""
+    counts: list[int] = []
+    rows: list[tuple] = []
+    first = PYTHIA_FIRST_KEPT
+    while len(counts) < n_events:
+        if not pythia.next():
+            continue
+        event = pythia.event if shower else pythia.process
+        size = event.size()
+        rows.extend([(p.id(), p.status(), p.mother1(), p.px(), p.py(), p.pz(), p.e())
+                     for p in (event[i] for i in range(first, size))])
+        counts.append(size - first)
+    record = GenRecord.from_rows(counts, rows)
+    record.mother1 = np.where(record.mother1 >= first, record.mother1 - first, -1).astype(np.int32)
+    return record, pythia.infoPython().sigmaGen() * 1e9
+
+
+def _outgoing_b(record: GenRecord) -> np.ndarray:
+    is_b = (np.abs(record.pdg) == 5) & (np.abs(record.status) == 23)
+    return np.add.reduceat(is_b.astype(np.int64), record.offsets[:-1]) if record.n_events else np.zeros(0, int)
+
+
+def generate_process(process: Process, params: dict, n_events: int, seed: int, part: int,
+                     shower: bool = False) -> tuple[GenRecord, float]:
+    """Events of ``process`` mixed over its channels; returns (record, cross section estimate in pb)."""
+    channels = process.settings(params)
+    rng = np.random.default_rng([seed, part, 0x6368])
+    choice = rng.integers(len(channels), size=n_events)
+    records, sigmas = [], []
+    for index, settings in enumerate(channels):
+        wanted = int((choice == index).sum())
+        pythia = make_pythia(settings, pythia_seed(seed, part, index), shower, process.name)
+        batches, have = [], 0
+        while have < wanted or not batches:
+            missing = max(wanted - have, 1)
+            record, sigma = read_events(pythia, 4 * missing + 16 if process.min_outgoing_b else missing, shower)
+            if process.min_outgoing_b:
+                record = record.select_events(_outgoing_b(record) >= process.min_outgoing_b)
+            batches.append(record)
+            have += record.n_events
+        merged = GenRecord.concatenate(batches)
+        records.append(merged.select_events(np.arange(merged.n_events) < wanted))
+        sigmas.append(sigma)
+    mixed = GenRecord.concatenate(records)
+    # Put events back in the per-event channel order drawn above.
+    position_in_mixed = np.empty(n_events, dtype=np.int64)
+    start = 0
+    for index in range(len(channels)):
+        where = np.flatnonzero(choice == index)
+        position_in_mixed[where] = start + np.arange(len(where))
+        start += len(where)
+    mixed = mixed.interleave(position_in_mixed)
+    for old, new in process.pdg_relabel.items():
+        mixed.pdg = np.where(np.abs(mixed.pdg) == old, np.sign(mixed.pdg) * new, mixed.pdg).astype(np.int32)
+    # Mirrored channels each carry their own share of the cross section: sum them.
+    return mixed, float(np.sum(sigmas))
