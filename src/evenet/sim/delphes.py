@@ -70,7 +70,7 @@ def write_delphes(path: str | Path, event_number: np.ndarray, reco: Reco, gen: G
             "Charge": (gen.charge, I)}))
     branches.update(_jagged_branches("Event", np.ones(n, np.int64), {
         "Number": (event_number, np.int64), "Weight": (np.ones(n) if weight is None else weight, F)}))
-    with uproot.recreate(path) as file:
-        file.mktree("Delphes", branches,
-                    counter_name=lambda counted: f"{counted}_size", field_name=lambda outer, inner: f"{outer}.{inner}")
-        file["Delphes"].extend(branches)
+    with uproot.recreate(path, compression=uproot.LZ4(1)) as file:
+        # mktree given arrays (not types) creates the tree and writes them
+        file.mktree("Delphes", branches, counter_name=lambda counted: f"{counted}_size",
+                    field_name=lambda outer, inner: f"{outer}.{inner}")

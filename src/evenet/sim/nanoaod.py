@@ -61,10 +61,10 @@ def write_nanoaod(path: str | Path, run: np.ndarray, lumi: np.ndarray, event: np
     branches["MET_phi"] = np.asarray(reco.met_phi, np.float32)
     if gen is not None:
         branches["GenPart"] = genpart_arrays(gen)
-    with uproot.recreate(path) as file:
+    with uproot.recreate(path, compression=uproot.LZ4(1)) as file:
+        # mktree given arrays (not types) creates the tree and writes them
         file.mktree("Events", branches, counter_name=lambda counted: f"n{counted}",
                     field_name=lambda outer, inner: f"{outer}_{inner}")
-        file["Events"].extend(branches)
         runs = {"run": np.array([run[0] if len(run) else 1], np.uint32)}
         if gen_weight is not None:
             w = np.asarray(gen_weight, np.float64)
