@@ -89,3 +89,26 @@ def load_nanoaod(path: Path) -> ak.Array:
     for field in ("run", "luminosityBlock", "event"):
         columns[field] = arrays[field]
     return ak.zip(columns, depth_limit=1)
+
+
+def perfect_ttbar_event(angles=(1.5, 2.36, 1.93, 0.28, 1.36, 2.94, 0.92, 0.55)) -> dict:
+    """An exact semileptonic ttbar event (t -> b mu nu, tbar -> b q q') as a make_events entry.
+
+    The default decay angles put every object inside the xyh acceptance, well
+    separated (dR > 0.9), with the muon within dR 1.0 of a light jet.
+    """
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "physics"))
+    from ttbar_kinematics import semileptonic_ttbar
+
+    t = semileptonic_ttbar(angles=angles)
+
+    def jet(v, btag):
+        return {"pt": v.pt, "eta": v.eta, "phi": v.phi, "mass": 0.0, "btag": btag}
+
+    return {
+        "Muon": [{"pt": t["lepton"].pt, "eta": t["lepton"].eta, "phi": t["lepton"].phi, "charge": 1}],
+        "Jet": [jet(t["q1"], 0.05), jet(t["q2"], 0.1), jet(t["b_had"], 0.9), jet(t["b_lep"], 0.95)],
+        "MET": {"pt": t["neutrino"].pt, "phi": t["neutrino"].phi},
+    }

@@ -51,11 +51,30 @@ def delta_r(eta1, phi1, eta2, phi2):
 def min_delta_r(objects: ak.Array, others: ak.Array) -> ak.Array:
     """For each object of a jagged collection, the smallest dR to any object of ``others``.
 
-    Both are jagged per event; objects in events where ``others`` is empty get +inf.
+    Both are jagged per event (fields eta, phi); objects in events where
+    ``others`` is empty get +inf. The object pairs of each event are enumerated
+    on the flat numpy content (no per-event loop).
     """
-    pairs = ak.cartesian({"a": objects, "b": others}, axis=1, nested=True)
-    dr = delta_r(pairs.a.eta, pairs.a.phi, pairs.b.eta, pairs.b.phi)
-    return ak.fill_none(ak.min(dr, axis=-1), np.inf)
+    counts_a = ak.to_numpy(ak.num(objects, axis=1))
+    counts_b = ak.to_numpy(ak.num(others, axis=1))
+    eta_a, phi_a = (ak.to_numpy(ak.flatten(objects[f], axis=1)) for f in ("eta", "phi"))
+    eta_b, phi_b = (ak.to_numpy(ak.flatten(others[f], axis=1)) for f in ("eta", "phi"))
+
+    event_a = np.repeat(np.arange(len(counts_a)), counts_a)
+    n_pairs = counts_b[event_a]
+    pair_start = np.cumsum(n_pairs) - n_pairs
+    a_index = np.repeat(np.arange(len(event_a)), n_pairs)
+    b_start = (np.cumsum(counts_b) - counts_b)[event_a]
+    b_index = np.repeat(b_start - pair_start, n_pairs) + np.arange(len(a_index))
+    deta = eta_a[a_index] - eta_b[b_index]
+    dphi = delta_phi(phi_a[a_index], phi_b[b_index])
+    dr2 = deta * deta + dphi * dphi
+
+    result = np.full(len(event_a), np.inf)
+    has_pairs = n_pairs > 0
+    if has_pairs.any():
+        result[has_pairs] = np.sqrt(np.minimum.reduceat(dr2, pair_start[has_pairs]))
+    return ak.unflatten(result, counts_a)
 
 
 def system_mass(objects: ak.Array) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 
 from evenet.errors import ConfigError, UserError
 from evenet.physics.kinematics import energy
+from evenet.selection.jagged import ordered_concatenate
 from evenet.selection.parameters import Block
 
 KIND_JET = 0
@@ -76,52 +77,55 @@ def _empty_collection(n_events: int) -> ak.Array:
     return ak.unflatten(flat, np.zeros(n_events, dtype=np.int64))
 
 
-def _needed_field(collection: ak.Array, name: str, field: str) -> ak.Array:
-    if field not in collection.fields:
-        raise UserError(f"event record lacks {name}.{field}, needed by the object definition")
-    return collection[field]
+def _flat_field(flat: ak.Array, record_name: str, field: str) -> np.ndarray:
+    if field not in flat.fields:
+        raise UserError(f"event record lacks {record_name}.{field}, needed by the object definition")
+    return ak.to_numpy(flat[field])
 
 
 def candidates(events: ak.Array, name: str, cuts: ObjectCuts, btag_wp: float) -> ak.Array:
     """Objects of collection ``name`` ("jet", "electron", ...) passing ``cuts``, as common records.
 
     A collection absent from the record (e.g. no Tau in a file) counts as empty.
+    Cuts are applied on the flat numpy content, the result rebuilt once.
     """
     record_name, kind = COLLECTIONS[name]
     coll = events[record_name] if record_name in events.fields else _empty_collection(len(events))
-    pt = ak.values_astype(coll.pt, np.float64)
-    eta = ak.values_astype(coll.eta, np.float64)
-    mask = (pt > cuts.pt_min) & (abs(eta) < cuts.abs_eta_max)
+    counts = ak.to_numpy(ak.num(coll, axis=1))
+    flat = ak.flatten(coll, axis=1)
+    pt = _flat_field(flat, record_name, "pt").astype(np.float64)
+    eta = _flat_field(flat, record_name, "eta").astype(np.float64)
+    mask = (pt > cuts.pt_min) & (np.abs(eta) < cuts.abs_eta_max)
     if cuts.tight_id:
-        mask = mask & _needed_field(coll, record_name, "tightId")
+        mask &= _flat_field(flat, record_name, "tightId").astype(bool)
     if cuts.iso_max is not None:
-        mask = mask & (_needed_field(coll, record_name, "pfRelIso04_all") < cuts.iso_max)
+        mask &= _flat_field(flat, record_name, "pfRelIso04_all") < cuts.iso_max
 
+    event = np.repeat(np.arange(len(counts)), counts)
+    source_index = np.arange(len(event)) - np.repeat(np.cumsum(counts) - counts, counts)
     pt, eta = pt[mask], eta[mask]
-    mass = ak.values_astype(coll.mass[mask], np.float64)
-    zeros_int = ak.values_astype(ak.zeros_like(pt), np.int32)
+    mass = _flat_field(flat, record_name, "mass")[mask].astype(np.float64)
+    n = len(pt)
     if kind == KIND_JET:
-        btag = coll.btag[mask] >= btag_wp
+        btag = _flat_field(flat, record_name, "btag")[mask] >= btag_wp
+        charge = np.zeros(n, dtype=np.int32)
     else:
-        btag = ak.zeros_like(pt, dtype=bool)
-    if "charge" in coll.fields and kind != KIND_JET:
-        charge = ak.values_astype(coll.charge[mask], np.int32)
-    else:
-        charge = zeros_int
-    return ak.zip(
-        {
-            "pt": pt,
-            "eta": eta,
-            "phi": ak.values_astype(coll.phi[mask], np.float64),
-            "mass": mass,
-            "energy": energy(pt, eta, mass),
-            "btag": btag,
-            "isLepton": ak.zeros_like(pt, dtype=bool) | (kind in LEPTON_KINDS),
-            "charge": charge,
-            "kind": zeros_int + kind,
-            "source_index": ak.local_index(coll.pt, axis=1)[mask],
-        }
-    )
+        btag = np.zeros(n, dtype=bool)
+        has_charge = "charge" in flat.fields
+        charge = flat["charge"][mask].to_numpy().astype(np.int32) if has_charge else np.zeros(n, dtype=np.int32)
+    content = {
+        "pt": pt,
+        "eta": eta,
+        "phi": _flat_field(flat, record_name, "phi")[mask].astype(np.float64),
+        "mass": mass,
+        "energy": energy(pt, eta, mass),
+        "btag": btag,
+        "isLepton": np.full(n, kind in LEPTON_KINDS),
+        "charge": charge,
+        "kind": np.full(n, kind, dtype=np.int32),
+        "source_index": source_index[mask].astype(np.int64),
+    }
+    return ak.unflatten(ak.zip(content), np.bincount(event[mask], minlength=len(counts)))
 
 
 def build_candidates(events: ak.Array, cuts: dict[str, ObjectCuts], btag_wp: float) -> dict[str, ak.Array]:
@@ -136,8 +140,7 @@ def build_candidates(events: ak.Array, cuts: dict[str, ObjectCuts], btag_wp: flo
 
 def leptons(objects: dict[str, ak.Array]) -> ak.Array:
     """Electrons and muons together, pt-descending."""
-    both = ak.concatenate([objects["electron"], objects["muon"]], axis=1)
-    return both[ak.argsort(both.pt, axis=1, ascending=False)]
+    return ordered_concatenate([objects["electron"], objects["muon"]], sort="pt")
 
 
 def n_btag(jets: ak.Array) -> ak.Array:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import awkward as ak
 
 from evenet.physics.kinematics import min_delta_r
+from evenet.selection.jagged import ordered_concatenate
 
 
 def remove_overlaps(objects: ak.Array, references: ak.Array, dr: float) -> ak.Array:
@@ -19,7 +20,9 @@ def remove_overlaps(objects: ak.Array, references: ak.Array, dr: float) -> ak.Ar
 
 def clean(objects: dict[str, ak.Array], dr: float) -> dict[str, ak.Array]:
     """Apply the tau-then-jet overlap removal to a {collection: candidates} mapping."""
-    leptons = ak.concatenate([objects["electron"], objects["muon"]], axis=1)
+    directions = {name: objs[["eta", "phi"]] for name, objs in objects.items()}
+    leptons = ordered_concatenate([directions["electron"], directions["muon"]], sort="none")
     taus = remove_overlaps(objects["tau"], leptons, dr)
-    jets = remove_overlaps(objects["jet"], ak.concatenate([leptons, taus], axis=1), dr)
+    references = ordered_concatenate([leptons, taus[["eta", "phi"]]], sort="none")
+    jets = remove_overlaps(objects["jet"], references, dr)
     return {**objects, "tau": taus, "jet": jets}

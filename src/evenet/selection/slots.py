@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import awkward as ak
 
 from evenet.errors import ConfigError
+from evenet.selection.jagged import ordered_concatenate
 from evenet.selection.parameters import Block
 
 GROUPS = ("lepton", "electron", "muon", "tau", "photon", "jet", "bjet", "light_jet")
@@ -62,20 +63,18 @@ def slot_plan_from_block(block: Block) -> SlotPlan:
 
 def _group(objects: dict[str, ak.Array], group: str) -> ak.Array:
     if group == "lepton":
-        chosen = ak.concatenate([objects["electron"], objects["muon"]], axis=1)
-    elif group == "bjet":
-        chosen = objects["jet"][objects["jet"].btag]
-    elif group == "light_jet":
-        chosen = objects["jet"][~objects["jet"].btag]
-    else:
-        chosen = objects[group]
-    return chosen[ak.argsort(chosen.pt, axis=1, ascending=False, stable=True)]
+        return ordered_concatenate([objects["electron"], objects["muon"]], sort="pt")
+    if group == "bjet":
+        return objects["jet"][objects["jet"].btag]
+    if group == "light_jet":
+        return objects["jet"][~objects["jet"].btag]
+    return objects[group]
 
 
 def arrange(objects: dict[str, ak.Array], plan: SlotPlan) -> ak.Array:
     """The jagged list of point-cloud objects per event, in slot order, truncated."""
     parts = [
-        ak.concatenate([_group(objects, g) for g in entry.groups], axis=1)[:, : entry.max_objects]
+        ordered_concatenate([_group(objects, name) for name in entry.groups], entry.max_objects)
         for entry in plan.entries
     ]
-    return ak.concatenate(parts, axis=1)[:, : plan.max_objects]
+    return ordered_concatenate(parts, plan.max_objects, sort="none")
