@@ -70,7 +70,7 @@ def open_tree(path: str | Path, fmt: str) -> uproot.TTree:
     except Exception:
         raise InputFileError(f"{path}: no '{name}' tree (is this really a {fmt} file?)") from None
     if not isinstance(tree, uproot.TTree):
-        raise InputFileError(f"{path}: '{name}' is not a TTree")
+        raise InputFileError(f"{path}: '{name}' is a {type(tree).__name__}, not a TTree (RNTuple input is not supported yet)")
     return tree
 
 
@@ -137,6 +137,14 @@ def _check_finite(path: Path, chunk: ak.Array, plan: FilePlan) -> None:
             raise InputFileError(f"{path}: {bad} non-finite (NaN or inf) values in branch '{branch}'")
 
 
+def _per_event(array: ak.Array, default: float) -> ak.Array:
+    """One value per event. Delphes stores event-level objects (MissingET, Event) as
+    one-entry collections; their first entry is the event's value."""
+    if array.ndim == 1:
+        return array
+    return ak.fill_none(ak.firsts(array, axis=1), default)
+
+
 def _to_record(chunk: ak.Array, plan: FilePlan, entry_start: int) -> ak.Array:
     n = len(chunk)
     fields: dict[str, ak.Array] = {}
@@ -147,15 +155,15 @@ def _to_record(chunk: ak.Array, plan: FilePlan, entry_start: int) -> ak.Array:
     for name in plan.missing_collections:
         if name != "GenPart":  # absent GenPart is what marks collision data
             fields[name] = _empty_collection(n)
-    fields["MET"] = ak.zip({f: chunk[plan.branches[f"MET.{f}"]] for f in ("pt", "phi")}, depth_limit=1)
+    fields["MET"] = ak.zip({f: _per_event(chunk[plan.branches[f"MET.{f}"]], 0.0) for f in ("pt", "phi")}, depth_limit=1)
     if plan.has_generator_weight:
-        fields["genWeight"] = ak.values_astype(chunk[plan.branches["genWeight"]], np.float64)
+        fields["genWeight"] = ak.values_astype(_per_event(chunk[plan.branches["genWeight"]], 1.0), np.float64)
     else:
         fields["genWeight"] = np.ones(n, dtype=np.float64)
     index = np.arange(entry_start, entry_start + n, dtype=np.uint64)
     for key in ("run", "luminosityBlock", "event"):
         if key in plan.branches:
-            fields[key] = ak.values_astype(chunk[plan.branches[key]], np.uint64)
+            fields[key] = ak.values_astype(_per_event(chunk[plan.branches[key]], 0), np.uint64)
         else:
             fields[key] = np.ones(n, dtype=np.uint64) if key != "event" else index
     record = ak.zip(fields, depth_limit=1)
@@ -184,8 +192,11 @@ def iterate_events(
 ) -> Iterator[ak.Array]:
     """Yield the file's events as record chunks of at most ``step_size`` events (an empty file: one empty chunk)."""
     plan = plan or plan_file(path, fmt, want_truth)
-    if plan.missing_collections:
-        log.info("%s: no %s collection(s) in this file; they are read as empty", path, ", ".join(plan.missing_collections))
+    empty = [name for name in plan.missing_collections if name != "GenPart"]
+    if empty:
+        log.info("%s: no %s collection(s) in this file; read as empty", path, ", ".join(empty))
+    if "GenPart" in plan.missing_collections:
+        log.info("%s: no GenPart: read as collision data (no truth targets)", path)
     branch_list = sorted(set(plan.branches.values()))
     bar = tqdm(total=plan.num_entries, unit="evt", desc=Path(path).name, disable=not progress, mininterval=1.0)
     try:
@@ -230,8 +241,8 @@ def sum_generator_weights(path: str | Path, fmt: str) -> tuple[float, int]:
     if weight_branch not in _branch_names(tree):
         return float(tree.num_entries), int(tree.num_entries)
     total = 0.0
-    for chunk in tree.iterate(filter_name=[weight_branch], step_size=1_000_000, library="np"):
-        total += float(np.sum(chunk[weight_branch], dtype=np.float64))
+    for chunk in tree.iterate(filter_name=[weight_branch], step_size=1_000_000, library="ak"):
+        total += float(ak.sum(ak.values_astype(chunk[weight_branch], np.float64), axis=None))
     return total, int(tree.num_entries)
 
 
