@@ -142,6 +142,15 @@ def test_loss_unchanged_by_swapping_identical_resonances_or_symmetric_products()
             torch.testing.assert_close(terms[key], base[key])
 
 
+def test_loss_rejects_targets_on_padding_slots():
+    head = make_head(TTBAR)
+    with torch.no_grad():
+        out = head(*random_inputs())
+    targets = {"t1": torch.tensor([[0, 1, 6], [0, 1, 2], [0, 1, 2]]), "t2": torch.tensor([[3, 4]] * 3)}
+    with pytest.raises(ValueError, match="'t1'"):
+        head.loss(out, targets)
+
+
 def uniform_haa_outputs(n, batch):
     """Hand-built outputs: every ordered pair of distinct objects equally likely."""
     log_p = torch.full((batch, n, n), -math.log(n * (n - 1)))

@@ -247,6 +247,9 @@ class AssignmentHead(nn.Module):
         # The symmetric tensor splits the probability of one unordered assignment over |G| orderings.
         group_size = len(self.topology.resonances[r].product_permutations())
         picked = torch.where(reconstructable, picked + math.log(group_size), torch.zeros_like(picked))
+        if not torch.isfinite(picked).all():
+            name = self.topology.names[r]
+            raise ValueError(f"assignment targets: a {name!r} target points at a padding slot or repeats an object")
         nll = -picked
         if self.focal_gamma:
             nll = nll * (1 - picked.exp()).clamp(min=0) ** self.focal_gamma
