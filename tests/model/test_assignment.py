@@ -126,6 +126,19 @@ def test_padding_content_does_not_matter():
         torch.testing.assert_close(a[key], b[key])
 
 
+def test_event_without_objects_stays_finite():
+    head = make_head(HAA)
+    tokens, mask, event = random_inputs()
+    mask[2] = False
+    head.train()
+    out = head(tokens, mask, event)
+    targets = {"a1": torch.tensor([[0, 1], [2, 3], [-1, -1]]), "a2": torch.tensor([[2, 3], [0, 1], [-1, -1]])}
+    head.loss(out, targets).backward()
+    assert all(torch.isfinite(p.grad).all() for p in head.parameters() if p.grad is not None)
+    assert torch.isfinite(out["detection/a1"]).all()
+    assert (out["assignment/a1"][2] == -math.inf).all()
+
+
 # --- loss -----------------------------------------------------------------------------------
 
 def test_loss_unchanged_by_swapping_identical_resonances_or_symmetric_products():

@@ -84,8 +84,10 @@ class ResonanceBranch(nn.Module):
     def forward(self, tokens: Tensor, mask: Tensor, event: Tensor, condition: Tensor):
         """Returns log-probabilities [B, N^d], detection logits [B] and resonance vectors [B, D]."""
         cond = self.condition(torch.cat([condition, event], dim=-1))
-        x = self.encoder(tokens + cond[:, None, :], src_key_padding_mask=~mask)
-        x = self.norm(x) * mask[..., None]
+        # An event without objects attends to its padding, so that nothing becomes NaN.
+        padding = ~mask & mask.any(1, keepdim=True)
+        x = self.encoder(tokens + cond[:, None, :], src_key_padding_mask=padding)
+        x = torch.where(mask[..., None], self.norm(x), 0.0)
         pooled = x.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
         resonance_vector = pooled + cond
         detection = self.detection(torch.cat([pooled, cond], dim=-1)).squeeze(-1)
