@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evenet.io.reader import FORMATS
+from evenet.io.branches import FORMATS
 
 
 def add_parser(subparsers) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+FORMATS = ("nanoaod", "delphes")
+
 
 @dataclass(frozen=True)
 class Collection:

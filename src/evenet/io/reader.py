@@ -25,7 +25,7 @@ from evenet.io.events import KINEMATIC_FIELDS
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("nanoaod", "delphes")
+FORMATS = B.FORMATS
 TREE_NAME = {"nanoaod": "Events", "delphes": "Delphes"}
 
 
