@@ -28,7 +28,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from evenet.errors import ConfigError
+from evenet.model.attention import MultiHeadAttention, attention_mask
 from evenet.model.heads.topology import Resonance, ResonanceTopology
+from evenet.model.layers import FeedForward
 
 _AXES = "ijklmn"
 
@@ -59,6 +61,21 @@ def valid_tuples(mask: Tensor, degree: int) -> Tensor:
     return valid
 
 
+class SelfAttentionBlock(nn.Module):
+    """Pre-norm transformer block over the objects (padding keys masked)."""
+
+    def __init__(self, dim: int, num_heads: int, dropout: float):
+        super().__init__()
+        self.attention_norm = nn.LayerNorm(dim)
+        self.attention = MultiHeadAttention(dim, num_heads, dropout)
+        self.ffn_norm = nn.LayerNorm(dim)
+        self.ffn = FeedForward(dim, dropout)
+
+    def forward(self, x: Tensor, allowed: Tensor) -> Tensor:
+        x = x + self.attention(self.attention_norm(x), allowed)
+        return x + self.ffn(self.ffn_norm(x))
+
+
 class ResonanceBranch(nn.Module):
     """One SPANet branch, shared by every resonance with the same decay structure."""
 
@@ -71,10 +88,7 @@ class ResonanceBranch(nn.Module):
         self.permutations = resonance.product_permutations()
         self.attention_dim = attention_dim
         self.condition = _mlp(2 * hidden_dim, hidden_dim, hidden_dim)
-        layer = nn.TransformerEncoderLayer(
-            hidden_dim, num_heads, 2 * hidden_dim, dropout, activation="gelu", batch_first=True, norm_first=True
-        )
-        self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+        self.encoder = nn.ModuleList(SelfAttentionBlock(hidden_dim, num_heads, dropout) for _ in range(num_layers))
         self.norm = nn.LayerNorm(hidden_dim)
         self.product_projection = nn.Linear(hidden_dim, self.degree * attention_dim)
         self.detection = _mlp(2 * hidden_dim, hidden_dim, 1)
@@ -84,9 +98,10 @@ class ResonanceBranch(nn.Module):
     def forward(self, tokens: Tensor, mask: Tensor, event: Tensor, condition: Tensor):
         """Returns log-probabilities [B, N^d], detection logits [B] and resonance vectors [B, D]."""
         cond = self.condition(torch.cat([condition, event], dim=-1))
-        # An event without objects attends to its padding, so that nothing becomes NaN.
-        padding = ~mask & mask.any(1, keepdim=True)
-        x = self.encoder(tokens + cond[:, None, :], src_key_padding_mask=padding)
+        allowed = attention_mask(mask)
+        x = tokens + cond[:, None, :]
+        for block in self.encoder:
+            x = block(x, allowed)
         x = torch.where(mask[..., None], self.norm(x), 0.0)
         pooled = x.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
         resonance_vector = pooled + cond
@@ -112,6 +127,8 @@ class AssignmentHead(nn.Module):
                  attention_dim: int | None = None, dropout: float = 0.0, focal_gamma: float = 0.0,
                  detection_weight: float = 1.0, multiplicity_weight: float = 1.0, class_balance: bool = True):
         super().__init__()
+        if hidden_dim % num_heads:
+            raise ConfigError(f"assignment.num_heads: {num_heads} does not divide hidden_dim {hidden_dim}")
         self.topology = ResonanceTopology.from_config(topology)
         self.focal_gamma = focal_gamma
         self.detection_weight = detection_weight

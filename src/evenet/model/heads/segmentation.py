@@ -22,8 +22,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from evenet.errors import ConfigError
+from evenet.model.attention import MultiHeadAttention
 from evenet.model.heads.matching import hungarian_match
 from evenet.model.heads.topology import ResonanceTopology
+from evenet.model.layers import FeedForward
 
 
 def sigmoid_focal_loss(logits: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2.0) -> Tensor:
@@ -43,43 +45,24 @@ def dice_loss(logits: Tensor, targets: Tensor, valid: Tensor) -> Tensor:
 
 
 class QueryDecoderLayer(nn.Module):
-    """Masked cross-attention to the objects, self-attention among queries, feed-forward (pre-norm)."""
+    """Masked cross-attention to the objects, self-attention among queries, feed-forward (pre-norm);
+    the query positional embedding is added to the normalised queries before each attention."""
 
     def __init__(self, dim: int, num_heads: int, dropout: float):
         super().__init__()
         if dim % num_heads:
             raise ConfigError(f"segmentation.num_heads: {num_heads} does not divide hidden_dim {dim}")
-        self.num_heads = num_heads
-        self.dropout = dropout
         self.cross_norm = nn.LayerNorm(dim)
-        self.cross_query = nn.Linear(dim, dim)
-        self.cross_key_value = nn.Linear(dim, 2 * dim)
-        self.cross_out = nn.Linear(dim, dim)
+        self.cross_attention = MultiHeadAttention(dim, num_heads, dropout)
         self.self_norm = nn.LayerNorm(dim)
-        self.self_qkv = nn.Linear(dim, 3 * dim)
-        self.self_out = nn.Linear(dim, dim)
+        self.self_attention = MultiHeadAttention(dim, num_heads, dropout)
         self.ffn_norm = nn.LayerNorm(dim)
-        self.ffn = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(2 * dim, dim))
-
-    def _heads(self, x: Tensor) -> Tensor:
-        b, n, d = x.shape
-        return x.view(b, n, self.num_heads, d // self.num_heads).transpose(1, 2)
-
-    def _attend(self, q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | None) -> Tensor:
-        out = F.scaled_dot_product_attention(
-            self._heads(q), self._heads(k), self._heads(v), attn_mask=allowed,
-            dropout_p=self.dropout if self.training else 0.0,
-        )
-        return out.transpose(1, 2).flatten(2)
+        self.ffn = FeedForward(dim, dropout)
 
     def forward(self, queries: Tensor, query_pos: Tensor, memory: Tensor, allowed: Tensor) -> Tensor:
         """allowed: bool[B, 1, Q, N], True where a query may attend to an object."""
-        h = self.cross_norm(queries)
-        key, value = self.cross_key_value(memory).chunk(2, dim=-1)
-        queries = queries + self.cross_out(self._attend(self.cross_query(h + query_pos), key, value, allowed))
-        h = self.self_norm(queries)
-        q, k, v = self.self_qkv(h).chunk(3, dim=-1)
-        queries = queries + self.self_out(self._attend(q + query_pos, k + query_pos, v, None))
+        queries = queries + self.cross_attention(self.cross_norm(queries) + query_pos, allowed, context=memory)
+        queries = queries + self.self_attention(self.self_norm(queries) + query_pos, None)
         return queries + self.ffn(self.ffn_norm(queries))
 
 
