@@ -2,7 +2,7 @@
 
 For a resonance with d decay products the head outputs a joint distribution over
 ordered d-tuples of distinct real objects, P[b, i1, ..., id] (Shmakov et al.,
-SciPost Phys. 12, 178 (2022), Sec. 3): each product k gets its own projection
+SciPost Phys. 12, 178 (2022)): each product k gets its own projection
 q_k of the encoded objects, the tensor of products of the projections is
 averaged over the permutation group of the decay products (so P is exactly
 invariant under e.g. q1 <-> q2) and normalised by a softmax over all valid
@@ -17,6 +17,9 @@ Outputs (flat dict): ``assignment/<r>`` log-probabilities float[B, N, ..., N]
 (-inf on invalid entries), ``detection/<r>`` logit float[B],
 ``multiplicity/<r1+r2>`` logits float[B, k+1] for each identical group of k >= 2.
 Targets: ``{resonance: LongTensor[B, n_products]}`` of object slots, -1 = missing.
+Config: ``AssignmentHead(hidden_dim=D, topology={resonances: ..., identical: ...}, num_layers=1,
+num_heads=4, attention_dim=D, dropout=0, focal_gamma=0, detection_weight=1, multiplicity_weight=1,
+class_balance=True)``; the topology mapping is described in ``evenet.model.heads.topology``.
 """
 from __future__ import annotations
 
@@ -110,7 +113,7 @@ class ResonanceBranch(nn.Module):
         b, n, _ = x.shape
         products = self.product_projection(x).view(b, n, self.degree, self.attention_dim).unbind(2)
         logits = torch.einsum(self.contraction, *products).float() / math.sqrt(self.attention_dim)
-        # Average over the decay-product permutation group: exact symmetry (SPANet Eq. 4).
+        # Average over the decay-product permutation group: exact symmetry (SPANet symmetric tensor attention).
         logits = sum(logits.permute(0, *(1 + p for p in perm)) for perm in self.permutations) / len(
             self.permutations
         )
@@ -121,7 +124,7 @@ class ResonanceBranch(nn.Module):
 
 
 class AssignmentHead(nn.Module):
-    """SPANet-style assignment for every resonance of a topology (config: see module docstring)."""
+    """SPANet-style assignment for every resonance of a topology (outputs, targets, config: module docstring)."""
 
     def __init__(self, hidden_dim: int, topology, num_layers: int = 1, num_heads: int = 4,
                  attention_dim: int | None = None, dropout: float = 0.0, focal_gamma: float = 0.0,

@@ -11,7 +11,13 @@ cross-entropy over all queries plus sigmoid-focal and dice mask losses over the 
 Outputs: ``class_logits`` float[B, Q, C+1], ``mask_logits`` float[B, Q, N], ``object_mask``
 bool[B, N], and with deep supervision ``aux_class_logits`` [L, B, Q, C+1] / ``aux_mask_logits``
 [L, B, Q, N] (the predictions before each decoder layer).
-Targets: ``classes`` long[B, M] (0 marks padding targets), ``masks`` bool[B, M, N], M <= Q.
+Targets: ``classes`` long[B, M] (0 marks padding targets), ``masks`` bool[B, M, N], M <= Q
+(``segmentation_targets`` builds them from assignment targets, one segment per resonance).
+Config: ``SegmentationHead(hidden_dim=D, num_classes=C, num_queries=8, num_layers=2, num_heads=4,
+dropout=0, masked_attention=True, deep_supervision=True, focal_alpha=0.25, focal_gamma=2,
+class_loss_weight=1, focal_loss_weight=1, dice_loss_weight=1, null_class_weight=0.1,
+class_weights=None)``; ``class_weights`` (C+1 values, "no object" first) overrides the default
+[null_class_weight, 1, ..., 1], e.g. inverse class frequencies from the training set.
 """
 from __future__ import annotations
 
