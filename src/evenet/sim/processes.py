@@ -45,7 +45,6 @@ class Process:
     defaults: dict = field(default_factory=dict)
     pdg_relabel: dict = field(default_factory=dict)
     spin_correlated_ttbar: bool = False
-    min_outgoing_b: int = 0
 
     def settings(self, params: dict) -> list[list[str]]:
         unknown = sorted(set(params) - set(self.defaults) - {"ecm"})
@@ -88,7 +87,7 @@ def _haa(params: dict) -> list[list[str]]:
     if not 10.6 < m_a < 62.0:
         raise ConfigError(f"--params: m_a must lie in (10.6, 62) GeV for H -> a a -> 4b, got {m_a}")
     return [[
-        "HiggsSM:gg2H = on", "25:oneChannel = 1 1.0 100 36 36",
+        "HiggsSM:gg2H = on", "25:onMode = off", "25:addChannel = 1 1.0 100 36 36",
         f"36:m0 = {m_a}", "36:mWidth = 0.01", "36:doForceWidth = on",
         f"36:mMin = {m_a - 0.5}", f"36:mMax = {m_a + 0.5}", "36:oneChannel = 1 1.0 100 5 -5",
     ]]
@@ -101,7 +100,7 @@ def _with_pthat(channels: Callable[[dict], list[list[str]]]) -> Callable[[dict],
 PT_DEFAULT = {"pthat_min": 20.0}
 PROCESSES: dict[str, Process] = {p.name: p for p in [
     # --- pretraining corpus: the ten classes of EveNet's Table I -------------
-    Process("qcd", "QCD 2 -> 2 multijet (HardQCD:all)", 2.76e6, _with_pthat(_fixed(["HardQCD:all = on"])), {"pthat_min": 100.0}),
+    Process("qcd", "QCD 2 -> 2 multijet (HardQCD:all)", 1.302e6, _with_pthat(_fixed(["HardQCD:all = on"])), {"pthat_min": 100.0}),
     Process("ttbar_0l", "ttbar, both W -> q q'", 378.9, _fixed(TTBAR + W_HADRONIC)),
     Process("ttbar_1l", "ttbar, one W -> l nu (l = e, mu, tau), the other -> q q'", 366.3,
             _fixed(TTBAR + W_PLUS_LEPTONIC, TTBAR + W_MINUS_LEPTONIC)),
@@ -110,9 +109,9 @@ PROCESSES: dict[str, Process] = {p.name: p for p in [
             _fixed(TTBAR + ["SecondHard:generate = on", "SecondHard:SingleW = on"])),
     Process("ttz", "ttbar + Z/gamma* as a second hard interaction (SecondHard:SingleGmZ), m > 50 GeV", 0.86,
             _fixed(TTBAR + ["SecondHard:generate = on", "SecondHard:SingleGmZ = on", "23:mMin = 50."])),
-    Process("wjets", "W + 1 parton, W -> l nu", 6.2e3,
+    Process("wjets", "W + 1 parton, W -> l nu", 1.144e4,
             _with_pthat(_fixed(["WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", "24:onMode = off", f"24:onIfAny = {LEPTONS}"])), PT_DEFAULT),
-    Process("zjets", "Z/gamma* + 1 parton, Z -> l l, m_ll > 50 GeV", 6.7e2,
+    Process("zjets", "Z/gamma* + 1 parton, Z -> l l, m_ll > 50 GeV", 1248.0,
             _with_pthat(_fixed(["WeakBosonAndParton:qqbar2gmZg = on", "WeakBosonAndParton:qg2gmZq = on", "23:mMin = 50.", "23:onMode = off", "23:onIfAny = 11 13 15"])), PT_DEFAULT),
     Process("ww", "W+ W- (inclusive decays)", 118.7, _fixed(["WeakDoubleBoson:ffbar2WW = on"])),
     Process("zz", "Z/gamma* Z/gamma* (inclusive decays), m > 50 GeV", 16.5, _fixed(["WeakDoubleBoson:ffbar2gmZgmZ = on", "23:mMin = 50."])),
@@ -120,7 +119,7 @@ PROCESSES: dict[str, Process] = {p.name: p for p in [
     Process("hww", "g g -> H -> W W* (inclusive W decays)", 48.6 * 0.214, _fixed(["HiggsSM:gg2H = on", "25:onMode = off", "25:onIfMatch = 24 -24"])),
     # --- X -> Y H -> b b W W* -> b b l nu q q' and its backgrounds -----------
     Process("xyh", "g g -> X(35) -> Y(36) H; Y -> b bbar, H -> W W* -> l nu q q'", 1.0, _xyh, {"m_x": 500.0, "m_y": 100.0}),
-    Process("dy_bb", "Drell-Yan Z/gamma* -> l l (m > 50 GeV) + b bbar as a second hard interaction", 2.0,
+    Process("dy_bb", "Drell-Yan Z/gamma* -> l l (m > 50 GeV) + b bbar as a second hard interaction", 19.1,
             _fixed(["WeakSingleBoson:ffbar2gmZ = on", "23:mMin = 50.", *Z_TO_LL, "SecondHard:generate = on", "SecondHard:TwoBJets = on", "PhaseSpace:pTHatMinSecond = 20."])),
     Process("single_top_s", "single top, s-channel (q qbar' -> t bbar), inclusive W decay", 10.3, _fixed(["Top:ffbar2tqbar(s:W) = on"])),
     Process("single_top_t", "single top, t-channel (q b -> q' t), inclusive W decay", 217.0, _fixed(["Top:qq2tq(t:W) = on"])),
@@ -128,12 +127,11 @@ PROCESSES: dict[str, Process] = {p.name: p for p in [
             _fixed(W_LIKE_CHARGED_HIGGS), pdg_relabel={37: 24}),
     # --- H -> a a -> 4b and QCD heavy-flavour backgrounds ---------------------
     Process("haa4b", "g g -> H -> a a -> b bbar b bbar (a = 36, mass m_a)", 48.6 * 0.01, _haa, {"m_a": 30.0}),
-    Process("qcd_bbj", "QCD b bbar + 1 parton (3-parton g g -> q qbar g with q = b filter)", 4.0e4,
-            _with_pthat(_fixed(["HardQCD:gg2qqbarg = on", "HardQCD:qqbar2qqbargSame = on", "HardQCD:qg2qqqbarSame = on"])), PT_DEFAULT,
-            min_outgoing_b=2),
-    Process("qcd_bbjj", "QCD b bbar + two jets from a second hard interaction (SecondHard:TwoJets)", 1.0e3,
+    Process("qcd_bbj", "QCD b bbar (HardQCD:hardbbbar); the extra jet(s) come from the shower with --shower", 2.684e6,
+            _with_pthat(_fixed(["HardQCD:hardbbbar = on"])), PT_DEFAULT),
+    Process("qcd_bbjj", "QCD b bbar + two jets from a second hard interaction (SecondHard:TwoJets)", 3.407e4,
             _with_pthat(_fixed(["HardQCD:hardbbbar = on", "SecondHard:generate = on", "SecondHard:TwoJets = on", "PhaseSpace:pTHatMinSecond = 20."])), PT_DEFAULT),
-    Process("qcd_bbbb", "QCD b bbar + b bbar from a second hard interaction (SecondHard:TwoBJets)", 50.0,
+    Process("qcd_bbbb", "QCD b bbar + b bbar from a second hard interaction (SecondHard:TwoBJets)", 62.5,
             _with_pthat(_fixed(["HardQCD:hardbbbar = on", "SecondHard:generate = on", "SecondHard:TwoBJets = on", "PhaseSpace:pTHatMinSecond = 20."])), PT_DEFAULT),
     # --- ttbar with imposed spin correlations (decays done in evenet.sim.ttbar_spin)
     Process("ttbar_2l_spin", "ttbar -> b l nu bbar l nu (l = e, mu) with spin correlation C, polarisations B1, B2 imposed", 833.9 * 0.2172**2,

@@ -54,11 +54,6 @@ def read_events(pythia: pythia8mc.Pythia, n_events: int, shower: bool) -> tuple[
     return record, pythia.infoPython().sigmaGen() * 1e9
 
 
-def _outgoing_b(record: GenRecord) -> np.ndarray:
-    is_b = (np.abs(record.pdg) == 5) & (np.abs(record.status) == 23)
-    return np.add.reduceat(is_b.astype(np.int64), record.offsets[:-1]) if record.n_events else np.zeros(0, int)
-
-
 def generate_process(process: Process, params: dict, n_events: int, seed: int, part: int,
                      shower: bool = False) -> tuple[GenRecord, float]:
     """Events of ``process`` mixed over its channels; returns (record, cross section estimate in pb)."""
@@ -69,16 +64,8 @@ def generate_process(process: Process, params: dict, n_events: int, seed: int, p
     for index, settings in enumerate(channels):
         wanted = int((choice == index).sum())
         pythia = make_pythia(settings, pythia_seed(seed, part, index), shower, process.name)
-        batches, have = [], 0
-        while have < wanted or not batches:
-            missing = max(wanted - have, 1)
-            record, sigma = read_events(pythia, 4 * missing + 16 if process.min_outgoing_b else missing, shower)
-            if process.min_outgoing_b:
-                record = record.select_events(_outgoing_b(record) >= process.min_outgoing_b)
-            batches.append(record)
-            have += record.n_events
-        merged = GenRecord.concatenate(batches)
-        records.append(merged.select_events(np.arange(merged.n_events) < wanted))
+        record, sigma = read_events(pythia, wanted, shower)
+        records.append(record)
         sigmas.append(sigma)
     mixed = GenRecord.concatenate(records)
     # Put events back in the per-event channel order drawn above.
