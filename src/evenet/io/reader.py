@@ -9,6 +9,8 @@ line names the file (and the branch or tree).
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -182,6 +184,47 @@ def _empty_collection(n: int) -> ak.Array:
     return ak.Array(ak.contents.ListOffsetArray(ak.index.Index64(offsets), content))
 
 
+def _read_ahead(iterator: Iterator, depth: int = 1) -> Iterator:
+    """Run ``iterator`` in a background thread, ``depth`` items ahead of the consumer.
+
+    uproot's decompression (zlib, lz4, zstd) releases the GIL, so reading the
+    next chunk overlaps with processing the current one. Exceptions are
+    re-raised in the consumer, in order.
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for item in iterator:
+                while not stop.is_set():
+                    try:
+                        buffer.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put((done, None))
+        except BaseException as exc:  # handed to the consumer
+            buffer.put((done, exc))
+
+    thread = threading.Thread(target=produce, name="evenet-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = buffer.get()
+            if exc is not None:
+                raise exc
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def iterate_events(
     path: str | Path,
     fmt: str,
@@ -189,8 +232,13 @@ def iterate_events(
     want_truth: bool = True,
     progress: bool = False,
     plan: FilePlan | None = None,
+    read_ahead: bool = True,
 ) -> Iterator[ak.Array]:
-    """Yield the file's events as record chunks of at most ``step_size`` events (an empty file: one empty chunk)."""
+    """Yield the file's events as record chunks of at most ``step_size`` events (an empty file: one empty chunk).
+
+    With ``read_ahead`` the next chunk is read in a background thread while the
+    caller works on the current one (at most two chunks in memory).
+    """
     plan = plan or plan_file(path, fmt, want_truth)
     empty = [name for name in plan.missing_collections if name != "GenPart"]
     if empty:
@@ -198,16 +246,17 @@ def iterate_events(
     if "GenPart" in plan.missing_collections:
         log.info("%s: no GenPart: read as collision data (no truth targets)", path)
     branch_list = sorted(set(plan.branches.values()))
+    if plan.num_entries == 0:  # an empty but valid file gives one empty chunk with the full record type
+        yield _to_record(plan.tree.arrays(filter_name=branch_list, entry_stop=0, library="ak"), plan, 0)
+        return
+    raw = plan.tree.iterate(filter_name=branch_list, step_size=step_size, library="ak")
+    chunks = _read_ahead(raw) if read_ahead else raw
     bar = tqdm(total=plan.num_entries, unit="evt", desc=Path(path).name, disable=not progress, mininterval=1.0)
+    start = 0
     try:
-        if plan.num_entries == 0:  # an empty but valid file gives one empty chunk with the full record type
-            yield _to_record(plan.tree.arrays(filter_name=branch_list, entry_stop=0, library="ak"), plan, 0)
-            return
-        start = 0
-        iterator = plan.tree.iterate(filter_name=branch_list, step_size=step_size, library="ak")
         while True:
             try:
-                chunk = next(iterator)
+                chunk = next(chunks)
             except StopIteration:
                 break
             except Exception as exc:
@@ -218,6 +267,8 @@ def iterate_events(
             bar.update(len(chunk))
     finally:
         bar.close()
+        if read_ahead:
+            chunks.close()
 
 
 def sum_generator_weights(path: str | Path, fmt: str) -> tuple[float, int]:

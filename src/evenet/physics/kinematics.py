@@ -8,6 +8,7 @@ element-wise on jagged arrays. Units: GeV, radians.
 from __future__ import annotations
 
 import awkward as ak
+import numba
 import numpy as np
 import vector
 
@@ -48,33 +49,34 @@ def delta_r(eta1, phi1, eta2, phi2):
     return np.sqrt(deta * deta + dphi * dphi)
 
 
+@numba.njit(cache=True)
+def _min_delta_r_kernel(objects, others, out):
+    # numba walks both awkward layouts event by event; no pair arrays are materialised.
+    k = 0
+    for i in range(len(objects)):
+        for a in objects[i]:
+            best = np.inf
+            for b in others[i]:
+                dphi = (a.phi - b.phi + np.pi) % (2 * np.pi) - np.pi
+                deta = a.eta - b.eta
+                dr2 = deta * deta + dphi * dphi
+                if dr2 < best:
+                    best = dr2
+            out[k] = np.sqrt(best)
+            k += 1
+
+
 def min_delta_r(objects: ak.Array, others: ak.Array) -> ak.Array:
     """For each object of a jagged collection, the smallest dR to any object of ``others``.
 
     Both are jagged per event (fields eta, phi); objects in events where
-    ``others`` is empty get +inf. The object pairs of each event are enumerated
-    on the flat numpy content (no per-event loop).
+    ``others`` is empty get +inf.
     """
-    counts_a = ak.to_numpy(ak.num(objects, axis=1))
-    counts_b = ak.to_numpy(ak.num(others, axis=1))
-    eta_a, phi_a = (ak.to_numpy(ak.flatten(objects[f], axis=1)) for f in ("eta", "phi"))
-    eta_b, phi_b = (ak.to_numpy(ak.flatten(others[f], axis=1)) for f in ("eta", "phi"))
-
-    event_a = np.repeat(np.arange(len(counts_a)), counts_a)
-    n_pairs = counts_b[event_a]
-    pair_start = np.cumsum(n_pairs) - n_pairs
-    a_index = np.repeat(np.arange(len(event_a)), n_pairs)
-    b_start = (np.cumsum(counts_b) - counts_b)[event_a]
-    b_index = np.repeat(b_start - pair_start, n_pairs) + np.arange(len(a_index))
-    deta = eta_a[a_index] - eta_b[b_index]
-    dphi = delta_phi(phi_a[a_index], phi_b[b_index])
-    dr2 = deta * deta + dphi * dphi
-
-    result = np.full(len(event_a), np.inf)
-    has_pairs = n_pairs > 0
-    if has_pairs.any():
-        result[has_pairs] = np.sqrt(np.minimum.reduceat(dr2, pair_start[has_pairs]))
-    return ak.unflatten(result, counts_a)
+    counts = ak.to_numpy(ak.num(objects, axis=1))
+    out = np.empty(int(counts.sum()), dtype=np.float64)
+    if len(out):
+        _min_delta_r_kernel(ak.zip({"eta": objects.eta, "phi": objects.phi}), ak.zip({"eta": others.eta, "phi": others.phi}), out)
+    return ak.unflatten(out, counts)
 
 
 def system_mass(objects: ak.Array) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 from evenet.atomic import atomic_output
 from evenet.io.parquet import iterate_chunks, read_metadata
 from evenet.pointcloud import schema as S
-from evenet.pointcloud.features import global_arrays, invisible_arrays, source_arrays
+from evenet.pointcloud.features import FlatObjects, global_arrays, invisible_arrays, source_arrays
 from evenet.pointcloud.writer import PointCloudWriter
 
 log = logging.getLogger(__name__)
@@ -26,11 +26,12 @@ FEATURES = {
 
 def chunk_datasets(chunk: ak.Array) -> dict[str, np.ndarray]:
     """All HDF5 datasets of one chunk of selected events."""
-    source, mask = source_arrays(chunk.objects)
+    flat = FlatObjects.from_jagged(chunk.objects)
+    source, mask = source_arrays(flat)
     out = {
         f"{S.SOURCE}/data": source,
         f"{S.SOURCE}/mask": mask,
-        f"{S.GLOBALS}/data": global_arrays(chunk.objects, chunk.MET),
+        f"{S.GLOBALS}/data": global_arrays(flat, chunk.MET),
         S.CLASSIFICATION: ak.to_numpy(chunk.label).astype(np.int64),
         S.WEIGHT: ak.to_numpy(chunk.weight).astype(np.float32),
     }

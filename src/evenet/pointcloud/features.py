@@ -1,6 +1,13 @@
-"""From selected objects to the fixed-size model inputs: 18 slots x 7 features, 10 globals."""
+"""From selected objects to the fixed-size model inputs: 18 slots x 7 features, 10 globals.
+
+Everything works on the flat (event-concatenated) object arrays with one
+event index per object, which is several times faster than padding each
+jagged field through awkward.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import awkward as ak
 import numpy as np
@@ -9,49 +16,70 @@ from evenet.pointcloud.schema import GLOBAL_FEATURES, INVISIBLE_FEATURES, MAX_OB
 from evenet.truth.matching import KIND_JET
 
 
-def _padded(jagged: ak.Array, width: int, dtype) -> np.ndarray:
-    return ak.to_numpy(ak.fill_none(ak.pad_none(jagged, width, axis=1, clip=True), 0)).astype(dtype)
+@dataclass(frozen=True)
+class FlatObjects:
+    """Objects of a chunk as flat numpy arrays; ``event`` and ``slot`` locate each one."""
+
+    n_events: int
+    event: np.ndarray
+    slot: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    @classmethod
+    def from_jagged(cls, objects: ak.Array) -> "FlatObjects":
+        counts = ak.to_numpy(ak.num(objects, axis=1))
+        n_events = len(counts)
+        starts = np.cumsum(counts) - counts
+        event = np.repeat(np.arange(n_events), counts)
+        slot = np.arange(len(event)) - np.repeat(starts, counts)
+        columns = {name: ak.to_numpy(ak.flatten(objects[name])) for name in objects.fields}
+        return cls(n_events, event, slot, columns)
+
+    def per_event_sum(self, values: np.ndarray, select: np.ndarray | None = None) -> np.ndarray:
+        weights = values if select is None else np.where(select, values, 0)
+        return np.bincount(self.event, weights=weights, minlength=self.n_events)
 
 
-def source_arrays(objects: ak.Array) -> tuple[np.ndarray, np.ndarray]:
+def source_arrays(flat: FlatObjects) -> tuple[np.ndarray, np.ndarray]:
     """(N, 18, 7) features in SOURCE_FEATURES order and the (N, 18) mask; padding is zero."""
-    n = len(objects)
-    data = np.zeros((n, MAX_OBJECTS, len(SOURCE_FEATURES)), dtype=np.float32)
+    data = np.zeros((flat.n_events, MAX_OBJECTS, len(SOURCE_FEATURES)), dtype=np.float32)
+    mask = np.zeros((flat.n_events, MAX_OBJECTS), dtype=bool)
+    kept = flat.slot < MAX_OBJECTS
+    ev, slot = flat.event[kept], flat.slot[kept]
     for i, name in enumerate(SOURCE_FEATURES):
-        data[:, :, i] = _padded(objects[name], MAX_OBJECTS, np.float32)
-    counts = np.minimum(ak.to_numpy(ak.num(objects, axis=1)), MAX_OBJECTS)
-    mask = np.arange(MAX_OBJECTS)[None, :] < counts[:, None]
+        data[ev, slot, i] = flat.columns[name][kept]
+    mask[ev, slot] = True
     return data, mask
 
 
-def _invariant_mass(objects: ak.Array, select: ak.Array) -> np.ndarray:
-    chosen = objects[select]
-    px = ak.sum(chosen.pt * np.cos(chosen.phi), axis=1)
-    py = ak.sum(chosen.pt * np.sin(chosen.phi), axis=1)
-    pz = ak.sum(chosen.pt * np.sinh(chosen.eta), axis=1)
-    e = ak.sum(chosen.energy, axis=1)
-    m2 = ak.to_numpy(e**2 - px**2 - py**2 - pz**2).astype(np.float64)
-    return np.sqrt(np.maximum(m2, 0.0))
+def _invariant_mass(flat: FlatObjects, p4: tuple[np.ndarray, ...], select: np.ndarray | None) -> np.ndarray:
+    px, py, pz, e = (flat.per_event_sum(component, select) for component in p4)
+    return np.sqrt(np.maximum(e**2 - px**2 - py**2 - pz**2, 0.0))
 
 
-def global_arrays(objects: ak.Array, met: ak.Array) -> np.ndarray:
+def global_arrays(flat: FlatObjects, met: ak.Array) -> np.ndarray:
     """(N, 10) event globals in GLOBAL_FEATURES order, from all selected objects and MET."""
-    is_jet = objects.kind == KIND_JET
-    is_lep = objects.isLepton
-    is_bjet = is_jet & objects.btag
+    c = flat.columns
+    is_jet = c["kind"] == KIND_JET
+    is_lep = c["isLepton"].astype(bool)
+    is_bjet = is_jet & c["btag"].astype(bool)
+    p4 = (c["pt"] * np.cos(c["phi"]), c["pt"] * np.sin(c["phi"]), c["pt"] * np.sinh(c["eta"]), c["energy"])
     columns = {
         "met": ak.to_numpy(met.pt),
         "met_phi": ak.to_numpy(met.phi),
-        "nLepton": ak.to_numpy(ak.sum(is_lep, axis=1)),
-        "nbJet": ak.to_numpy(ak.sum(is_bjet, axis=1)),
-        "nJet": ak.to_numpy(ak.sum(is_jet, axis=1)),
-        "HT": ak.to_numpy(ak.sum(objects.pt[is_jet], axis=1)),
-        "HT_lep": ak.to_numpy(ak.sum(objects.pt[is_lep], axis=1)),
-        "M_all": _invariant_mass(objects, ak.ones_like(objects.pt, dtype=bool)),
-        "M_leps": _invariant_mass(objects, is_lep),
-        "M_bjets": _invariant_mass(objects, is_bjet),
+        "nLepton": flat.per_event_sum(is_lep.astype(np.float64)),
+        "nbJet": flat.per_event_sum(is_bjet.astype(np.float64)),
+        "nJet": flat.per_event_sum(is_jet.astype(np.float64)),
+        "HT": flat.per_event_sum(c["pt"], is_jet),
+        "HT_lep": flat.per_event_sum(c["pt"], is_lep),
+        "M_all": _invariant_mass(flat, p4, None),
+        "M_leps": _invariant_mass(flat, p4, is_lep),
+        "M_bjets": _invariant_mass(flat, p4, is_bjet),
     }
-    return np.stack([np.asarray(columns[name], dtype=np.float32) for name in GLOBAL_FEATURES], axis=1) if len(objects) else np.zeros((0, len(GLOBAL_FEATURES)), np.float32)
+    out = np.empty((flat.n_events, len(GLOBAL_FEATURES)), dtype=np.float32)
+    for i, name in enumerate(GLOBAL_FEATURES):
+        out[:, i] = columns[name]
+    return out
 
 
 def invisible_arrays(pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import awkward as ak
+import numba
 import numpy as np
 
 from evenet.io.events import STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
@@ -14,7 +15,7 @@ from evenet.truth.matching import match_to_slots, object_kind_for_pdg
 from evenet.truth.resonances import find_products, last_copy_of
 from evenet.truth.topology import Resonance, encode
 
-NEUTRINOS = (12, 14, 16)
+LAST_COPY, PROMPT = STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
 
 
 @dataclass(frozen=True)
@@ -59,24 +60,46 @@ def assignment_targets(events: ak.Array, objects: ak.Array, cfg: TruthConfig) ->
     return out
 
 
+@numba.njit(cache=True)
+def _precedes(pdg_a, pt_a, pdg_b, pt_b):
+    """Ordering of invisible targets: neutrinos before antineutrinos, then decreasing pt."""
+    if (pdg_a < 0) != (pdg_b < 0):
+        return pdg_a > 0
+    return pt_a > pt_b
+
+
+@numba.njit(cache=True)
+def _fill_neutrinos(genpart, out_pt, out_eta, out_phi, out_pdg, out_mask):
+    # numba walks the awkward layout directly: no flattening of the whole GenPart record.
+    width = out_pt.shape[1]
+    for i in range(len(genpart)):
+        n = 0
+        for p in genpart[i]:
+            a = abs(p.pdgId)
+            if not ((a == 12 or a == 14 or a == 16) and (p.statusFlags >> LAST_COPY) & 1 and (p.statusFlags >> PROMPT) & 1):
+                continue
+            pos = n  # insertion into the kept, sorted list
+            while pos > 0 and _precedes(p.pdgId, p.pt, out_pdg[i, pos - 1], out_pt[i, pos - 1]):
+                pos -= 1
+            if pos >= width:
+                continue
+            for k in range(min(n, width - 1), pos, -1):
+                out_pt[i, k], out_eta[i, k] = out_pt[i, k - 1], out_eta[i, k - 1]
+                out_phi[i, k], out_pdg[i, k] = out_phi[i, k - 1], out_pdg[i, k - 1]
+            out_pt[i, pos], out_eta[i, pos], out_phi[i, pos], out_pdg[i, pos] = p.pt, p.eta, p.phi, p.pdgId
+            n = min(n + 1, width)
+        for k in range(n):
+            out_mask[i, k] = True
+
+
 def invisible_targets(events: ak.Array, max_invisible: int) -> dict[str, np.ndarray]:
     """Prompt neutrinos (last copies), neutrinos before antineutrinos, then by pt: (N, max) arrays."""
     gp = events.GenPart
-    flags = gp.statusFlags
-    is_nu = (
-        ((abs(gp.pdgId) == NEUTRINOS[0]) | (abs(gp.pdgId) == NEUTRINOS[1]) | (abs(gp.pdgId) == NEUTRINOS[2]))
-        & ((flags >> STATUS_FLAG_IS_LAST_COPY) & 1 == 1)
-        & ((flags >> STATUS_FLAG_IS_PROMPT) & 1 == 1)
-    )
-    nus = gp[is_nu]
-    # Sort key: neutrinos (pdgId > 0) first, then decreasing pt.
-    order = ak.argsort(ak.where(nus.pdgId > 0, 0.0, 1e9) - nus.pt, axis=1)
-    nus = nus[order]
-    out = {name: _padded_slots_n(nus[name], max_invisible) for name in ("pt", "eta", "phi", "pdgId")}
-    counts = np.minimum(ak.to_numpy(ak.num(nus, axis=1)), max_invisible)
-    out["mask"] = np.arange(max_invisible)[None, :] < counts[:, None]
+    record = ak.zip({k: gp[k] for k in ("pdgId", "statusFlags", "pt", "eta", "phi")})
+    n = len(record)
+    out = {name: np.zeros((n, max_invisible), dtype=np.float64) for name in ("pt", "eta", "phi")}
+    out["pdgId"] = np.zeros((n, max_invisible), dtype=np.int64)
+    out["mask"] = np.zeros((n, max_invisible), dtype=bool)
+    if n:
+        _fill_neutrinos(record, out["pt"], out["eta"], out["phi"], out["pdgId"], out["mask"])
     return out
-
-
-def _padded_slots_n(jagged: ak.Array, width: int) -> np.ndarray:
-    return ak.to_numpy(ak.fill_none(ak.pad_none(jagged, width, axis=1, clip=True), 0)).astype(np.float64)
