@@ -62,6 +62,7 @@ def compute_normalization(files: list[str | Path]) -> dict:
         "invisible": (S.INVISIBLE, S.INVISIBLE_FEATURES, S.INVISIBLE_TRANSFORM),
     }
     moments = {k: _Moments(len(names)) for k, (_, names, _) in groups.items()}
+    multiplicity = _Moments(1)  # objects per event, for the event-level diffusion of the multiplicity
     present = {k: False for k in groups}
     n_train = 0
     for path in files:
@@ -76,6 +77,8 @@ def compute_normalization(files: list[str | Path]) -> dict:
             for start in range(0, n, READ_ROWS):
                 train = h5[f"{S.META}/split"][start : start + READ_ROWS] == S.SPLIT_CODES["train"]
                 n_train += int(train.sum())
+                counts = h5[f"{S.SOURCE}/mask"][start : start + READ_ROWS][train].sum(axis=1)
+                multiplicity.add(counts.astype(np.float64)[:, None])
                 for key, (group, names, table) in groups.items():
                     if f"{group}/data" not in h5:
                         continue
@@ -90,6 +93,7 @@ def compute_normalization(files: list[str | Path]) -> dict:
     for key, (_, names, table) in groups.items():
         if present[key]:
             out[key] = moments[key].result(names, table)
+    out["multiplicity"] = multiplicity.result(("n_objects",), {"n_objects": ("none", True)})
     return out
 
 
