@@ -82,12 +82,24 @@ def _xyh(params: dict) -> list[list[str]]:
     return [base + W_PLUS_LEPTONIC, base + W_MINUS_LEPTONIC]
 
 
+HIGGS_PRODUCTION = {
+    "ggH": ["HiggsSM:gg2H = on"],
+    # H + 1 parton (top loop, heavy-top limit) above pTHat: a recoiling Higgs
+    # whose b quarks and the recoil parton pass multijet thresholds.
+    "Hjet": ["HiggsSM:gg2Hg(l:t) = on", "HiggsSM:qg2Hq(l:t) = on", "HiggsSM:qqbar2Hg(l:t) = on"],
+}
+
+
 def _haa(params: dict) -> list[list[str]]:
     m_a = float(params["m_a"])
     if not 10.6 < m_a < 62.0:
         raise ConfigError(f"--params: m_a must lie in (10.6, 62) GeV for H -> a a -> 4b, got {m_a}")
-    return [[
-        "HiggsSM:gg2H = on", "25:onMode = off", "25:addChannel = 1 1.0 100 36 36",
+    production = params["production"]
+    if production not in HIGGS_PRODUCTION:
+        raise ConfigError(f"--params: production must be one of {sorted(HIGGS_PRODUCTION)}, got {production!r}")
+    recoil = [f"PhaseSpace:pTHatMin = {float(params['pthat_min'])}"] if production == "Hjet" else []
+    return [HIGGS_PRODUCTION[production] + recoil + [
+        "25:onMode = off", "25:addChannel = 1 1.0 100 36 36",
         f"36:m0 = {m_a}", "36:mWidth = 0.01", "36:doForceWidth = on",
         f"36:mMin = {m_a - 0.5}", f"36:mMax = {m_a + 0.5}", "36:oneChannel = 1 1.0 100 5 -5",
     ]]
@@ -97,7 +109,14 @@ def _with_pthat(channels: Callable[[dict], list[list[str]]]) -> Callable[[dict],
     return lambda params: [c + _pthat(params) for c in channels(params)]
 
 
+def _with_second_pthat(channels: Callable[[dict], list[list[str]]]) -> Callable[[dict], list[list[str]]]:
+    """pTHat thresholds of both the first and the second hard interaction from params."""
+    second = lambda params: [f"PhaseSpace:pTHatMinSecond = {float(params['pthat_min_second'])}"]  # noqa: E731
+    return lambda params: [c + _pthat(params) + second(params) for c in channels(params)]
+
+
 PT_DEFAULT = {"pthat_min": 20.0}
+PT_SECOND_DEFAULT = {"pthat_min": 20.0, "pthat_min_second": 20.0}
 PROCESSES: dict[str, Process] = {p.name: p for p in [
     # --- pretraining corpus: the ten classes of EveNet's Table I -------------
     Process("qcd", "QCD 2 -> 2 multijet (HardQCD:all)", 1.302e6, _with_pthat(_fixed(["HardQCD:all = on"])), {"pthat_min": 100.0}),
@@ -126,13 +145,14 @@ PROCESSES: dict[str, Process] = {p.name: p for p in [
     Process("single_top_tw", "tW: g b -> t W- (+ c.c.) via a W-like H+-; relabelled to W", 71.7,
             _fixed(W_LIKE_CHARGED_HIGGS), pdg_relabel={37: 24}),
     # --- H -> a a -> 4b and QCD heavy-flavour backgrounds ---------------------
-    Process("haa4b", "g g -> H -> a a -> b bbar b bbar (a = 36, mass m_a)", 48.6 * 0.01, _haa, {"m_a": 30.0}),
+    Process("haa4b", "H -> a a -> b bbar b bbar (a = 36, mass m_a); production ggH (at rest) or Hjet (H + parton, pTHat > pthat_min)",
+            48.6 * 0.01, _haa, {"m_a": 30.0, "production": "ggH", "pthat_min": 80.0}),
     Process("qcd_bbj", "QCD b bbar (HardQCD:hardbbbar); the extra jet(s) come from the shower with --shower", 2.684e6,
             _with_pthat(_fixed(["HardQCD:hardbbbar = on"])), PT_DEFAULT),
     Process("qcd_bbjj", "QCD b bbar + two jets from a second hard interaction (SecondHard:TwoJets)", 3.407e4,
-            _with_pthat(_fixed(["HardQCD:hardbbbar = on", "SecondHard:generate = on", "SecondHard:TwoJets = on", "PhaseSpace:pTHatMinSecond = 20."])), PT_DEFAULT),
+            _with_second_pthat(_fixed(["HardQCD:hardbbbar = on", "SecondHard:generate = on", "SecondHard:TwoJets = on"])), PT_SECOND_DEFAULT),
     Process("qcd_bbbb", "QCD b bbar + b bbar from a second hard interaction (SecondHard:TwoBJets)", 62.5,
-            _with_pthat(_fixed(["HardQCD:hardbbbar = on", "SecondHard:generate = on", "SecondHard:TwoBJets = on", "PhaseSpace:pTHatMinSecond = 20."])), PT_DEFAULT),
+            _with_second_pthat(_fixed(["HardQCD:hardbbbar = on", "SecondHard:generate = on", "SecondHard:TwoBJets = on"])), PT_SECOND_DEFAULT),
     # --- ttbar with imposed spin correlations (decays done in evenet.sim.ttbar_spin)
     Process("ttbar_2l_spin", "ttbar -> b l nu bbar l nu (l = e, mu) with spin correlation C, polarisations B1, B2 imposed", 833.9 * 0.2172**2,
             _fixed(TTBAR + ["6:mayDecay = off"]),
