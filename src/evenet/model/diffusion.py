@@ -94,7 +94,7 @@ def ddim_sample(v_fn: VFunction, x: Tensor, steps: int, mask: Tensor | None = No
 
 def dpm_solver_pp_sample(v_fn: VFunction, x: Tensor, steps: int, mask: Tensor | None = None) -> Tensor:
     """DPM-Solver++(2M): exponential-integrator multistep solver on x0-prediction in
-    half-log-SNR time h; the first step is first order (DDIM). ``steps`` network calls."""
+    half-log-SNR time h; the first and last steps are first order (DDIM). ``steps`` network calls."""
     grid = time_grid(steps, x.device)
     previous_x0: Tensor | None = None
     previous_h: Tensor | None = None
@@ -105,7 +105,9 @@ def dpm_solver_pp_sample(v_fn: VFunction, x: Tensor, steps: int, mask: Tensor | 
         alpha_next, sigma_next = (_expand(s, x) for s in alpha_sigma(t_next))
         h = _expand(0.5 * (log_snr(t_next) - log_snr(t)), x)
         x0 = alpha * x - sigma * v_fn(x, t)
-        if previous_x0 is None:
+        if previous_x0 is None or i == steps - 1:
+            # First order at the start (no history) and at the last step, where the step in
+            # log-SNR is much longer than the previous one and extrapolation would overshoot.
             direction = x0
         else:
             r = previous_h / h

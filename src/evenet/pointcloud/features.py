@@ -13,7 +13,7 @@ import awkward as ak
 import numpy as np
 
 from evenet.pointcloud.schema import GLOBAL_FEATURES, INVISIBLE_FEATURES, MAX_OBJECTS, SOURCE_FEATURES
-from evenet.truth.matching import KIND_JET
+from evenet.selection.objects import KIND_JET
 
 
 @dataclass(frozen=True)

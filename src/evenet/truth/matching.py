@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-# Object kind codes of the selected objects (see docs/selections.md).
-KIND_JET, KIND_ELECTRON, KIND_MUON, KIND_TAU, KIND_PHOTON = 0, 1, 2, 3, 4
+from evenet.physics.kinematics import delta_phi
+from evenet.selection.objects import KIND_ELECTRON, KIND_JET, KIND_MUON, KIND_PHOTON, KIND_TAU
+
 
 
 def object_kind_for_pdg(abs_pdg: np.ndarray) -> np.ndarray:
@@ -23,10 +24,6 @@ def object_kind_for_pdg(abs_pdg: np.ndarray) -> np.ndarray:
     kind[abs_pdg == 15] = KIND_TAU
     kind[abs_pdg == 22] = KIND_PHOTON
     return kind
-
-
-def delta_phi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a - b + np.pi) % (2 * np.pi) - np.pi
 
 
 def match_to_slots(
