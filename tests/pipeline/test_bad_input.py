@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import awkward as ak
 import numpy as np
 import uproot
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
+
 
 
 def evenet(*args, cwd=None):
@@ -75,8 +77,9 @@ def test_bad_selection_config_names_key(nanoaod, tmp_path):
 
 
 def test_simulation_without_cross_section(nanoaod, tmp_path):
-    import yaml
     import json
+
+    import yaml
 
     ingested = tmp_path / "ev.parquet"
     assert evenet("ingest", nanoaod / "nano_tt_v12.root", "--format", "nanoaod", "--no-progress", "-o", ingested).returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -12,7 +13,8 @@ import yaml
 
 from evenet.cli import main
 from evenet.pointcloud import schema as S
-from conftest import REPO
+
+REPO = Path(__file__).resolve().parents[2]
 
 SELECTIONS = yaml.safe_load((REPO / "config" / "selections.yaml").read_text())
 TTBAR_TRUTH = {

@@ -1,11 +1,10 @@
 """Object definitions and overlap removal on hand-built events."""
 
 import awkward as ak
-import numpy as np
 import pytest
 from selection_testing import make_events
 
-from evenet.selection.objects import KIND_ELECTRON, KIND_JET, KIND_MUON, KIND_TAU, ObjectCuts, build_candidates, candidates
+from evenet.selection.objects import KIND_ELECTRON, KIND_JET, ObjectCuts, build_candidates, candidates
 from evenet.selection.overlap import clean
 
 CUTS = ObjectCuts(pt_min=30.0, abs_eta_max=2.4)

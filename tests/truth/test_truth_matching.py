@@ -6,8 +6,8 @@ import awkward as ak
 import numpy as np
 
 from evenet.io.events import STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
-from evenet.truth.genparticles import build_tree
 from evenet.selection.objects import KIND_ELECTRON, KIND_JET, KIND_MUON
+from evenet.truth.genparticles import build_tree
 from evenet.truth.targets import TruthConfig, assignment_targets, invisible_targets
 from evenet.truth.topology import parse_resonances
 

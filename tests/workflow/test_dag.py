@@ -10,10 +10,16 @@ import pytest
 import yaml
 from snakemake.api import SnakemakeApi
 from snakemake.settings.types import (
-    ConfigSettings, DAGSettings, ExecutionSettings, OutputSettings, Quietness, ResourceSettings,
+    ConfigSettings,
+    DAGSettings,
+    ExecutionSettings,
+    OutputSettings,
+    Quietness,
+    ResourceSettings,
 )
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
+
 
 TINY = {
     "luminosity_pb": 1000.0,

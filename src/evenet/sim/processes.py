@@ -17,8 +17,8 @@ from evenet.errors import ConfigError
 
 LEPTONS = "11 13 15"
 QUARKS = "1 2 3 4 5"
-W_LEPTONIC = [f"24:onMode = off", f"24:onIfAny = {LEPTONS}"]
-W_HADRONIC = [f"24:onMode = off", f"24:onIfAny = {QUARKS}"]
+W_LEPTONIC = ["24:onMode = off", f"24:onIfAny = {LEPTONS}"]
+W_HADRONIC = ["24:onMode = off", f"24:onIfAny = {QUARKS}"]
 W_PLUS_LEPTONIC = ["24:onMode = off", f"24:onPosIfAny = {LEPTONS}", f"24:onNegIfAny = {QUARKS}"]
 W_MINUS_LEPTONIC = ["24:onMode = off", f"24:onNegIfAny = {LEPTONS}", f"24:onPosIfAny = {QUARKS}"]
 Z_TO_LL = ["23:onMode = off", "23:onIfAny = 11 13"]
