@@ -1,0 +1,129 @@
+"""One training run (a pretraining stage or a fine-tune) from a resolved configuration.
+
+Writes into ``output``: ``config.yaml`` (the resolved configuration, first),
+``last.ckpt`` (every ``checkpoint_every`` steps and at the end; resumable),
+``best.ckpt`` (lowest validation loss) and ``metrics.json`` (last, atomically:
+its presence means the run finished).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import warnings
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks.weight_averaging import EMAWeightAveraging
+
+from evenet.atomic import atomic_output
+from evenet.errors import ConfigError
+from evenet.model.normalization import load_statistics
+from evenet.train.callbacks import ConvergenceTracker
+from evenet.train.checkpoints import load_weights, network_state, read_checkpoint
+from evenet.train.config import save_config
+from evenet.train.datamodule import PointCloudDataModule
+from evenet.train.lightning_module import EveNetModule
+
+log = logging.getLogger(__name__)
+
+
+def set_cpu_threads(requested: int) -> int:
+    """torch threads for CPU work: ``requested``, or min(2, cores) when 0."""
+    threads = int(requested) or max(1, min(2, os.cpu_count() or 1))
+    torch.set_num_threads(threads)
+    return threads
+
+
+def build_trainer(config: dict, output: Path, callbacks: list, checkpoint_every: int) -> pl.Trainer:
+    t = config["trainer"]
+    last = ModelCheckpoint(dirpath=output, save_last=True, save_top_k=0, every_n_train_steps=checkpoint_every,
+                           enable_version_counter=False)
+    best = ModelCheckpoint(dirpath=output, filename="best", monitor="val/loss", mode="min", save_top_k=1,
+                           enable_version_counter=False, auto_insert_metric_name=False)
+    return pl.Trainer(
+        max_epochs=int(t["max_epochs"]), max_steps=int(t["max_steps"]), val_check_interval=t["val_check_interval"],
+        limit_val_batches=t["limit_val_batches"], accelerator=t["accelerator"], devices=t["devices"],
+        num_nodes=int(t["num_nodes"]), strategy=t["strategy"], precision=t["precision"],
+        gradient_clip_val=t["gradient_clip_val"], log_every_n_steps=int(t["log_every_n_steps"]),
+        enable_progress_bar=bool(t["progress_bar"]), enable_model_summary=False, logger=False,
+        default_root_dir=str(output), callbacks=[*callbacks, last, best], deterministic=False,
+        num_sanity_val_steps=0,
+    )
+
+
+def initialise(module: EveNetModule, config: dict, init: str | None) -> list[str]:
+    """Load ``init`` (a checkpoint) into the network per ``finetune``; [] when starting from scratch."""
+    if not init:
+        return []
+    ft = config["finetune"]
+    state = network_state(read_checkpoint(init), init)
+    return load_weights(module.model, state, init, reuse_heads=list(ft["reuse_heads"]),
+                        keep_normalization=ft["normalization"] == "checkpoint")
+
+
+def train(config: dict, data: list[str], output: str | Path, normalization: str | None = None,
+          init: str | None = None, resume: bool = False, checkpoint_every: int = 50,
+          extra_callbacks: list | None = None) -> dict:
+    """Train per ``config`` on the point-cloud files/directories ``data``; returns the metrics dict."""
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    set_cpu_threads(int(config["trainer"]["threads"]))
+    pl.seed_everything(int(config["seed"]), workers=True, verbose=False)
+    init = init or config["finetune"]["init"]
+    config = {**config, "finetune": {**config["finetune"], "init": str(init) if init else None}}
+    statistics = load_statistics(normalization) if normalization else None
+    if statistics is None and not init:
+        raise ConfigError("--normalization is required when training from scratch")
+    save_config(config, output / "config.yaml")
+
+    module = EveNetModule(config, statistics)
+    loaded = initialise(module, config, init)
+    parameters = module.apply_finetune_strategy()
+    log.info("parameters: %d trainable of %d; %d tensors loaded from %s", parameters["trainable"],
+             parameters["total"], len(loaded), init or "nothing (random init)")
+    datamodule = PointCloudDataModule(data, config["data"], config["model"]["heads"], seed=int(config["seed"]))
+
+    tracker = ConvergenceTracker()
+    callbacks: list = [tracker]
+    if config["ema"]["enabled"]:
+        callbacks.append(EMAWeightAveraging(decay=float(config["ema"]["decay"])))
+    if config["early_stopping"]["enabled"]:
+        es = config["early_stopping"]
+        callbacks.append(EarlyStopping(monitor="val/loss", mode="min", patience=int(es["patience"]),
+                                       min_delta=float(es["min_delta"])))
+    callbacks.extend(extra_callbacks or [])
+    trainer = build_trainer(config, output, callbacks, checkpoint_every)
+    last = output / "last.ckpt"
+    ckpt_path = str(last) if resume and last.exists() else None
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    wall = time.perf_counter() - started
+    trainer.save_checkpoint(last, weights_only=False)
+
+    best = tracker.best()
+    metrics = {
+        "steps": int(trainer.global_step),
+        "epochs": int(trainer.current_epoch),
+        "steps_to_min_val_loss": best.get("step"),
+        "best": best,
+        "final": tracker.history[-1] if tracker.history else {},
+        "val_auc": best.get("auc"),
+        "parameters": parameters,
+        "train_events": datamodule.train_set.n_events,
+        "val_events": datamodule.val_set.n_events,
+        "initialised_from": str(init) if init else None,
+        "resumed_from": ckpt_path,
+        "wall_s": round(wall, 2),
+        "history": tracker.history,
+    }
+    if trainer.is_global_zero:
+        with atomic_output(output / "metrics.json") as tmp:
+            tmp.write_text(json.dumps(metrics, indent=1))
+    return metrics
