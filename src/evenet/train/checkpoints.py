@@ -85,7 +85,11 @@ def load_weights(model: nn.Module, state: dict[str, torch.Tensor], path: str | P
         raise CheckpointMismatchError(f"{path}: has no head(s) {', '.join(missing_heads)} to reuse")
     targets = {k for k in own if wanted(k)}
     missing = {k for k in targets if k not in state}
-    extra = {k for k in state if wanted(k) and k not in own}
+    # The invisible-particle normaliser exists only with the neutrino head: optional both ways.
+    optional = {k for k in targets | set(state) if k.startswith("invisible_norm.")}
+    missing -= optional
+    targets -= optional - set(state)
+    extra = {k for k in state if wanted(k) and k not in own and k not in optional}
     shapes = {k for k in targets - missing if state[k].shape != own[k].shape}
     problems = []
     if missing:

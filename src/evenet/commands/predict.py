@@ -1,0 +1,29 @@
+"""``evenet predict``: per-event head outputs of a checkpoint on point-cloud HDF5, written to HDF5."""
+
+from __future__ import annotations
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("predict", help="per-event head outputs (scores, assignments, samples) to HDF5")
+    p.add_argument("--checkpoint", required=True, help="last.ckpt / best.ckpt of `evenet train`")
+    p.add_argument("--data", required=True, nargs="+", help="point-cloud HDF5 files or directories")
+    p.add_argument("--output", required=True, help="predictions HDF5")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"], help="events of this split (test)")
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--generate", action="store_true", help="also regenerate whole events (slow: diffusion)")
+    p.add_argument("--steps", type=int, default=20, help="diffusion solver steps for sampled outputs")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampled outputs")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import torch
+
+    from evenet.train.predict import predict
+
+    torch.set_num_threads(args.threads)
+    n = predict(args.checkpoint, args.data, args.output, split=args.split, batch_size=args.batch_size,
+                generate=args.generate, steps=args.steps, seed=args.seed)
+    print(f"{n} events -> {args.output}")
+    return 0
