@@ -122,8 +122,14 @@ class EveNetModule(pl.LightningModule):
         labels = torch.cat(self._val_labels)
         self._val_probabilities, self._val_labels = [], []
         if self.trainer.world_size > 1:
+            # Ranks may hold different numbers of validation events: pad to the largest, drop the padding.
+            sizes = self.all_gather(torch.tensor([len(labels)], device=self.device)).flatten()
+            pad = int(sizes.max()) - len(labels)
+            probabilities = torch.nn.functional.pad(probabilities, (0, 0, 0, pad))
+            labels = torch.nn.functional.pad(labels, (0, pad), value=-1)
             probabilities = self.all_gather(probabilities).flatten(0, 1)
             labels = self.all_gather(labels).flatten(0, 1)
+            probabilities, labels = probabilities[labels >= 0], labels[labels >= 0]
         auc = classification_auc(probabilities.cpu().numpy(), labels.cpu().numpy())
         self.log("val/auc", auc, rank_zero_only=True)
 

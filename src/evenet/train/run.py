@@ -103,6 +103,9 @@ def train(config: dict, data: list[str], output: str | Path, normalization: str 
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        # The data module re-enters the stream itself (PointCloudDataModule.state_dict); Lightning cannot see that.
+        warnings.filterwarnings("ignore", ".*your dataloader is not resumable.*")
+        warnings.filterwarnings("ignore", ".*`IterableDataset` has `__len__` defined.*")
         trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     wall = time.perf_counter() - started
     trainer.save_checkpoint(last, weights_only=False)
