@@ -21,7 +21,7 @@ FREE_FORM = {"model.heads", "model.overrides", "loss_weights"}
 
 DEFAULTS: dict = {
     "seed": 0,
-    "stage": "finetune",  # pretrain_ssl | pretrain_full | finetune: only changes the noise curriculum defaults
+    "stage": "finetune",  # a label (pretrain_ssl | pretrain_full | finetune), recorded in metrics.json
     "model": {
         "preset": "tiny",  # tiny (CPU demos, tests), lite (released 20M), standard (~100M)
         "overrides": {},  # per-section ModelConfig overrides, e.g. {body: {dropout: 0.0}}

@@ -77,8 +77,8 @@ def train(config: dict, data: list[str], output: str | Path, normalization: str 
     init = init or config["finetune"]["init"]
     config = {**config, "finetune": {**config["finetune"], "init": str(init) if init else None}}
     statistics = load_statistics(normalization) if normalization else None
-    if statistics is None and not init:
-        raise ConfigError("--normalization is required when training from scratch")
+    if statistics is None and (not init or config["finetune"]["normalization"] == "data"):
+        raise ConfigError("--normalization is required without --init or with finetune.normalization: data")
     save_config(config, output / "config.yaml")
 
     module = EveNetModule(config, statistics)
@@ -112,6 +112,7 @@ def train(config: dict, data: list[str], output: str | Path, normalization: str 
 
     best = tracker.best()
     metrics = {
+        "stage": config["stage"],
         "steps": int(trainer.global_step),
         "epochs": int(trainer.current_epoch),
         "steps_to_min_val_loss": best.get("step"),
