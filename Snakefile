@@ -27,8 +27,10 @@ include: "workflow/rules/generate.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
+include: "workflow/rules/train.smk"
 
 
 rule all:
     input:
         pointcloud_outputs(),
+        training_outputs(),

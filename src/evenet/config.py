@@ -56,6 +56,17 @@ def check_config(config: dict, base: str | Path = ".", source: str = "config") -
             for sample in members:
                 if sample not in config["samples"]:
                     raise ConfigError(f"{source}: streams.{stream}.classes.{cls}: unknown sample '{sample}'")
+    training = config.get("training")
+    if training:
+        runs = {"pretrain": {"stream": training["pretrain"]["stream"], "ssl": training["pretrain"]["ssl"],
+                             "full": training["pretrain"]["full"]}}
+        runs.update({f"finetune.{name}": spec for name, spec in training.get("finetune", {}).items()})
+        for where, spec in runs.items():
+            if spec["stream"] not in config["streams"]:
+                raise ConfigError(f"{source}: training.{where}.stream: unknown stream '{spec['stream']}'")
+            for key in ("ssl", "full", "config"):
+                if key in spec and not (base / spec[key]).is_file():
+                    raise ConfigError(f"{source}: training.{where}.{key}: no such file '{spec[key]}'")
     fractions = config["split"]["fractions"]
     if abs(sum(fractions.values()) - 1.0) > 1e-6:
         raise ConfigError(f"{source}: split.fractions: must sum to 1 (got {sum(fractions.values())})")

@@ -1,0 +1,133 @@
+# Pretraining (stage 1 self-supervised, stage 2 full), fine-tuning per analysis, prediction.
+# GPU jobs declare `resources: gpu`, so a cluster profile can dispatch them; the
+# demo runs them on the CPU with the tiny preset.
+
+TRAINING = config.get("training", {})
+
+
+def stream_files(stream):
+    return expand("results/pointcloud/{stream}/{sample}.h5", stream=stream, sample=stream_samples(stream))
+
+
+def device_flags():
+    t = TRAINING
+    return f"--accelerator {t.get('accelerator', 'cpu')} --devices {t.get('devices', 1)} --num-nodes {t.get('num_nodes', 1)}"
+
+
+def training_outputs():
+    if not TRAINING:
+        return []
+    out = ["results/models/pretrain_ssl/metrics.json", "results/models/pretrain_full/metrics.json"]
+    for analysis in TRAINING.get("finetune", {}):
+        out += [f"results/models/finetune_{analysis}/metrics.json", f"results/predictions/{analysis}.h5"]
+    return out
+
+
+if TRAINING:
+    PRETRAIN_STREAM = TRAINING["pretrain"]["stream"]
+
+    rule pretrain_ssl:
+        input:
+            data=stream_files(PRETRAIN_STREAM),
+            norm=f"results/pointcloud/{PRETRAIN_STREAM}/normalization.json",
+            config=TRAINING["pretrain"]["ssl"],
+        output:
+            metrics="results/models/pretrain_ssl/metrics.json",
+            last="results/models/pretrain_ssl/last.ckpt",
+            best="results/models/pretrain_ssl/best.ckpt",
+            resolved="results/models/pretrain_ssl/config.yaml",
+        params:
+            devices=device_flags(),
+            seed=TRAINING.get("seed", 1),
+        threads: TRAINING.get("threads", 2)
+        resources:
+            gpu=TRAINING.get("gpus", 0),
+            runtime=TRAINING.get("runtime_min", 60),
+        log:
+            "logs/train/pretrain_ssl.log",
+        benchmark:
+            "benchmarks/train/pretrain_ssl.tsv"
+        shell:
+            "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+            " --output results/models/pretrain_ssl --seed {params.seed} {params.devices}"
+            " --set trainer.threads={threads} > {log:q} 2>&1"
+
+    rule pretrain_full:
+        input:
+            data=stream_files(PRETRAIN_STREAM),
+            norm=f"results/pointcloud/{PRETRAIN_STREAM}/normalization.json",
+            config=TRAINING["pretrain"]["full"],
+            init="results/models/pretrain_ssl/last.ckpt",
+        output:
+            metrics="results/models/pretrain_full/metrics.json",
+            last="results/models/pretrain_full/last.ckpt",
+            best="results/models/pretrain_full/best.ckpt",
+            resolved="results/models/pretrain_full/config.yaml",
+        params:
+            devices=device_flags(),
+            seed=TRAINING.get("seed", 1),
+        threads: TRAINING.get("threads", 2)
+        resources:
+            gpu=TRAINING.get("gpus", 0),
+            runtime=TRAINING.get("runtime_min", 60),
+        log:
+            "logs/train/pretrain_full.log",
+        benchmark:
+            "benchmarks/train/pretrain_full.tsv"
+        shell:
+            "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+            " --init {input.init:q} --output results/models/pretrain_full --seed {params.seed} {params.devices}"
+            " --set trainer.threads={threads} > {log:q} 2>&1"
+
+    for _analysis, _spec in TRAINING.get("finetune", {}).items():
+
+        rule:
+            name:
+                f"finetune_{_analysis}"
+            input:
+                data=stream_files(_spec["stream"]),
+                norm=f"results/pointcloud/{_spec['stream']}/normalization.json",
+                config=_spec["config"],
+                init=[f"results/models/{_spec['init']}/last.ckpt"] if _spec.get("init") else [],
+            output:
+                metrics=f"results/models/finetune_{_analysis}/metrics.json",
+                last=f"results/models/finetune_{_analysis}/last.ckpt",
+                best=f"results/models/finetune_{_analysis}/best.ckpt",
+                resolved=f"results/models/finetune_{_analysis}/config.yaml",
+            params:
+                devices=device_flags(),
+                seed=TRAINING.get("seed", 1),
+                init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
+                out=f"results/models/finetune_{_analysis}",
+                overrides=" ".join(f"--set {k}={v}" for k, v in _spec.get("set", {}).items()),
+            threads: TRAINING.get("threads", 2)
+            resources:
+                gpu=TRAINING.get("gpus", 0),
+                runtime=TRAINING.get("runtime_min", 60),
+            log:
+                f"logs/train/finetune_{_analysis}.log",
+            benchmark:
+                f"benchmarks/train/finetune_{_analysis}.tsv"
+            shell:
+                "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+                " {params.init} --output {params.out} --seed {params.seed} {params.devices}"
+                " --set trainer.threads={threads} {params.overrides} > {log:q} 2>&1"
+
+        rule:
+            name:
+                f"predict_{_analysis}"
+            input:
+                data=stream_files(_spec["stream"]),
+                checkpoint=f"results/models/finetune_{_analysis}/best.ckpt",
+            output:
+                f"results/predictions/{_analysis}.h5",
+            threads: TRAINING.get("threads", 2)
+            resources:
+                gpu=TRAINING.get("gpus", 0),
+            log:
+                f"logs/predict/{_analysis}.log",
+            benchmark:
+                f"benchmarks/predict/{_analysis}.tsv"
+            shell:
+                "evenet predict --checkpoint {input.checkpoint:q} --data {input.data:q} --split test"
+                " --threads {threads} --output {output:q} > {log:q} 2>&1"
