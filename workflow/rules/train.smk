@@ -131,3 +131,65 @@ if TRAINING:
             shell:
                 "evenet predict --checkpoint {input.checkpoint:q} --data {input.data:q} --split test"
                 " --threads {threads} --output {output:q} > {log:q} 2>&1"
+
+
+# Training-size scans of the paper: Scratch / SSL / Full fine-tunes on fractions
+# of the training set, several seeds each; `snakemake ... scans` (not part of `all`).
+SCAN_INIT = {"scratch": None, "ssl": "pretrain_ssl", "full": "pretrain_full"}
+
+
+def scan_runs(analysis):
+    scan = TRAINING["finetune"][analysis]["scan"]
+    return expand(
+        "results/scans/{analysis}/{variant}_f{fraction}_s{seed}/metrics.json",
+        analysis=analysis, variant=scan["variants"], fraction=scan["fractions"], seed=scan["seeds"],
+    )
+
+
+SCANNED = [a for a, spec in TRAINING.get("finetune", {}).items() if "scan" in spec]
+
+if SCANNED:
+
+    rule finetune_scan:
+        input:
+            data=lambda w: stream_files(TRAINING["finetune"][w.analysis]["stream"]),
+            norm=lambda w: f"results/pointcloud/{TRAINING['finetune'][w.analysis]['stream']}/normalization.json",
+            config=lambda w: TRAINING["finetune"][w.analysis]["config"],
+            init=lambda w: [f"results/models/{SCAN_INIT[w.variant]}/last.ckpt"] if SCAN_INIT[w.variant] else [],
+        output:
+            "results/scans/{analysis}/{variant}_f{fraction}_s{seed}/metrics.json",
+        wildcard_constraints:
+            analysis="|".join(SCANNED),
+            variant="scratch|ssl|full",
+            fraction=r"[0-9.]+",
+            seed=r"\d+",
+        params:
+            init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
+            out=lambda w: f"results/scans/{w.analysis}/{w.variant}_f{w.fraction}_s{w.seed}",
+            devices=device_flags(),
+        threads: TRAINING.get("threads", 2)
+        resources:
+            gpu=TRAINING.get("gpus", 0),
+            runtime=TRAINING.get("runtime_min", 60),
+        log:
+            "logs/scans/{analysis}/{variant}_f{fraction}_s{seed}.log",
+        benchmark:
+            "benchmarks/scans/{analysis}/{variant}_f{fraction}_s{seed}.tsv"
+        shell:
+            "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+            " {params.init} --output {params.out} --seed {wildcards.seed} {params.devices}"
+            " --set data.train_fraction={wildcards.fraction} --set trainer.threads={threads} > {log:q} 2>&1"
+
+    rule scan_summary:
+        input:
+            lambda w: scan_runs(w.analysis),
+        output:
+            "results/scans/{analysis}/summary.json",
+        log:
+            "logs/scans/{analysis}/summary.log",
+        shell:
+            "evenet scan-summary {input:q} -o {output:q} > {log:q} 2>&1"
+
+    rule scans:
+        input:
+            expand("results/scans/{analysis}/summary.json", analysis=SCANNED),
