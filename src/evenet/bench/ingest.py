@@ -66,7 +66,7 @@ def _bare_read(path: Path, fmt: str, step_size: int) -> int:
 def _pipeline(path: Path, fmt: str, job, output: Path, step_size: int, read_ahead: bool = True) -> int:
     from evenet.io.reader import iterate_events
     from evenet.pipeline.build import FEATURES, chunk_datasets
-    from evenet.pipeline.select import _selected_record
+    from evenet.pipeline.select import selected_record
     from evenet.pointcloud.writer import PointCloudWriter
     from evenet.selection.preselections import select
 
@@ -74,7 +74,7 @@ def _pipeline(path: Path, fmt: str, job, output: Path, step_size: int, read_ahea
     writer = PointCloudWriter(output, {"bench": True})
     for events in iterate_events(path, fmt, step_size=step_size, read_ahead=read_ahead):
         result = select(events, job.selection, job.selection_params)
-        selected = _selected_record(result.events, job, 1.0, "GenPart" in events.fields)
+        selected = selected_record(result.events, job, 1.0, "GenPart" in events.fields)
         writer.append(chunk_datasets(selected), FEATURES)
         n += len(events)
     writer.close()

@@ -59,7 +59,10 @@ def _sample_normalisation(inputs: list[Path]) -> tuple[float, bool]:
     return sum(m["sum_generator_weights"] for m in metas), is_data.pop()
 
 
-def _selected_record(events: ak.Array, job: SelectJob, scale: float | None, has_truth: bool) -> ak.Array:
+def selected_record(events: ak.Array, job: SelectJob, scale: float | None, has_truth: bool) -> ak.Array:
+    """One chunk of passing events as ``build`` reads it: objects, MET, identity, weight
+    (generator weight x ``scale``; 1 for data when ``scale`` is None), label, split,
+    selection outputs (``extra``) and, for simulation, truth targets."""
     objects = events.objects
     gen_weight = ak.to_numpy(events.genWeight).astype(np.float64)
     out = {
@@ -109,7 +112,7 @@ def select_sample(inputs: list[str | Path], job: SelectJob, output: str | Path, 
                 result = select(chunk, job.selection, job.selection_params)
                 has_truth = "GenPart" in chunk.fields
                 cutflow = _merge_cutflow(cutflow, result.cutflow)
-                writer.write(_selected_record(result.events, job, scale, has_truth))
+                writer.write(selected_record(result.events, job, scale, has_truth))
         writer.close()
         with atomic_output(cutflow_path) as tmp_cutflow:
             scaled = [dict(row, weighted_xsec_lumi=row["weighted"] * scale if scale else None) for row in cutflow]
