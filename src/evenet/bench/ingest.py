@@ -27,7 +27,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--selections", default="config/selections.yaml", help="selection parameters YAML")
     p.add_argument("--truth", default='{"max_invisible": 2}', help="truth config JSON, as for evenet select")
     p.add_argument("--repeat", type=int, default=1, help="repeat the file's events N times first")
-    p.add_argument("--step-size", type=int, default=100_000, help="events per chunk, for both sides")
+    p.add_argument("--step-size", type=int, default=50_000, help="events per chunk, for both sides (the demo config uses 50000)")
     p.set_defaults(func=run)
 
 
