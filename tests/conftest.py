@@ -15,6 +15,17 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
+@pytest.fixture(autouse=True)
+def single_torch_thread():
+    """Test tensors are tiny: torch's intra-op threads only add spin-wait overhead (20x on a loaded 2-core machine)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -29,15 +29,6 @@ HAA = {
 DIM = 16
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """The tensors here are tiny: intra-op threads only add spin-wait overhead (20x on a loaded machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def random_inputs(batch=3, n=7, seed=0):
     g = torch.Generator().manual_seed(seed)
     tokens = torch.randn(batch, n, DIM, generator=g)

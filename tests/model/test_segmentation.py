@@ -17,15 +17,6 @@ DIM = 16
 LN3 = math.log(3.0)
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """The tensors here are tiny: intra-op threads only add spin-wait overhead (20x on a loaded machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_focal_loss_hand_computed():
     logits = torch.tensor([0.0, LN3, -LN3])
     targets = torch.tensor([1.0, 0.0, 0.0])

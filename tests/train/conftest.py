@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from evenet.train.config import load_config
 from evenet.train.synthetic import write_synthetic_stream
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")
