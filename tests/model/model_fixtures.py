@@ -52,3 +52,14 @@ def normalization() -> dict:
                  "std": [1.0, 0.5, 1.0, 0.3], "normalize": [True] * 4}
     return {"source": source, "globals": globals_, "invisible": invisible,
             "multiplicity": {"mean": [10.0], "std": [5.0]}}
+
+
+def overfit_head(head, tokens, mask, event, targets, steps: int, lr: float = 3e-3) -> float:
+    """Train ``head`` alone on one batch for ``steps`` Adam steps; return the loss before training."""
+    optimizer = torch.optim.Adam(head.parameters(), lr=lr)
+    initial = head.loss(head(tokens, mask, event), targets).item()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        head.loss(head(tokens, mask, event), targets).backward()
+        optimizer.step()
+    return initial

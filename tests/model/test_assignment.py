@@ -12,6 +12,7 @@ from evenet.model.heads.assignment import (
     pairing_efficiency,
 )
 from evenet.model.heads.topology import ResonanceTopology
+from model_fixtures import overfit_head
 
 TTBAR = {
     "resonances": {
@@ -338,13 +339,7 @@ def test_assignment_head_overfits_tiny_batch(topology, data, n_full):
     tokens, mask, event, targets = data()
     torch.manual_seed(0)
     head = AssignmentHead(DIM, topology, num_layers=1, num_heads=2)
-    opt = torch.optim.Adam(head.parameters(), lr=3e-3)
-    initial = head.loss(head(tokens, mask, event), targets).item()
-    for _ in range(80):
-        opt.zero_grad()
-        loss = head.loss(head(tokens, mask, event), targets)
-        loss.backward()
-        opt.step()
+    initial = overfit_head(head, tokens, mask, event, targets, steps=80)
     head.eval()
     with torch.no_grad():
         out = head(tokens, mask, event)

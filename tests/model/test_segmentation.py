@@ -12,6 +12,7 @@ from evenet.model.heads.segmentation import (
     sigmoid_focal_loss,
 )
 from evenet.model.heads.topology import ResonanceTopology
+from model_fixtures import overfit_head
 
 DIM = 16
 LN3 = math.log(3.0)
@@ -128,13 +129,7 @@ def test_segmentation_head_overfits_tiny_batch():
     tokens, mask, event, targets = synthetic_segments()
     torch.manual_seed(0)
     head = SegmentationHead(DIM, num_classes=2, num_queries=4, num_layers=2, num_heads=2)
-    opt = torch.optim.Adam(head.parameters(), lr=3e-3)
-    initial = head.loss(head(tokens, mask, event), targets).item()
-    for _ in range(120):
-        opt.zero_grad()
-        loss = head.loss(head(tokens, mask, event), targets)
-        loss.backward()
-        opt.step()
+    initial = overfit_head(head, tokens, mask, event, targets, steps=120)
     head.eval()
     with torch.no_grad():
         out = head(tokens, mask, event)
