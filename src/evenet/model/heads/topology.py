@@ -52,6 +52,21 @@ def symmetric_group_on_sets(size: int, sets: Sequence[Sequence[int]]) -> list[Pe
     return group
 
 
+
+def _disjoint_groups(groups, known: Sequence[str], key: str, what: str) -> list[Sequence[str]]:
+    """Config groups of interchangeable names: each lists >= 2 known names, no name in two groups."""
+    seen: set[str] = set()
+    for group in groups or []:
+        if not isinstance(group, Sequence) or isinstance(group, str) or len(group) < 2:
+            raise ConfigError(f"{key}: each entry must list at least two {what}s")
+        for name in group:
+            if name not in known:
+                raise ConfigError(f"{key}: unknown {what} {name!r}")
+            if name in seen:
+                raise ConfigError(f"{key}: {what} {name!r} appears in two groups")
+            seen.add(name)
+    return list(groups or [])
+
 @dataclass(frozen=True)
 class Resonance:
     name: str
@@ -98,16 +113,7 @@ class ResonanceTopology:
         ]
         names = [r.name for r in resonances]
         identical = []
-        seen: set[str] = set()
-        for group in config.get("identical") or []:
-            if not isinstance(group, Sequence) or isinstance(group, str) or len(group) < 2:
-                raise ConfigError(f"{key}.identical: each entry must list at least two resonances")
-            for name in group:
-                if name not in names:
-                    raise ConfigError(f"{key}.identical: unknown resonance {name!r}")
-                if name in seen:
-                    raise ConfigError(f"{key}.identical: resonance {name!r} appears in two groups")
-                seen.add(name)
+        for group in _disjoint_groups(config.get("identical"), names, f"{key}.identical", "resonance"):
             indices = tuple(names.index(n) for n in group)
             if len({resonances[i].structure for i in indices}) != 1:
                 raise ConfigError(
@@ -161,18 +167,10 @@ def _parse_resonance(name: str, spec, key: str) -> Resonance:
     products = tuple(str(p) for p in products)
     if len(set(products)) != len(products):
         raise ConfigError(f"{key}.products: product names must be distinct")
-    symmetric = []
-    used: set[str] = set()
-    for group in spec.get("symmetric") or []:
-        if not isinstance(group, Sequence) or isinstance(group, str) or len(group) < 2:
-            raise ConfigError(f"{key}.symmetric: each entry must list at least two products")
-        for p in group:
-            if p not in products:
-                raise ConfigError(f"{key}.symmetric: unknown product {p!r}")
-            if p in used:
-                raise ConfigError(f"{key}.symmetric: product {p!r} appears in two groups")
-            used.add(p)
-        symmetric.append(tuple(sorted(products.index(p) for p in group)))
+    symmetric = [
+        tuple(sorted(products.index(p) for p in group))
+        for group in _disjoint_groups(spec.get("symmetric"), products, f"{key}.symmetric", "product")
+    ]
     properties = spec.get("properties") or ()
     try:
         properties = tuple(float(x) for x in properties)
