@@ -35,6 +35,20 @@ class FlatObjects:
         columns = {name: ak.to_numpy(ak.flatten(objects[name])) for name in objects.fields}
         return cls(n_events, event, slot, columns)
 
+    def slot_mask(self) -> np.ndarray:
+        """(N, 18): true where a slot holds an object."""
+        mask = np.zeros((self.n_events, MAX_OBJECTS), dtype=bool)
+        kept = self.slot < MAX_OBJECTS
+        mask[self.event[kept], self.slot[kept]] = True
+        return mask
+
+    def slot_array(self, name: str, dtype, fill=0) -> np.ndarray:
+        """(N, 18) values of one field in slot order; ``fill`` in empty slots."""
+        out = np.full((self.n_events, MAX_OBJECTS), fill, dtype=dtype)
+        kept = self.slot < MAX_OBJECTS
+        out[self.event[kept], self.slot[kept]] = self.columns[name][kept]
+        return out
+
     def per_event_sum(self, values: np.ndarray, select: np.ndarray | None = None) -> np.ndarray:
         weights = values if select is None else np.where(select, values, 0)
         return np.bincount(self.event, weights=weights, minlength=self.n_events)
@@ -42,14 +56,8 @@ class FlatObjects:
 
 def source_arrays(flat: FlatObjects) -> tuple[np.ndarray, np.ndarray]:
     """(N, 18, 7) features in SOURCE_FEATURES order and the (N, 18) mask; padding is zero."""
-    data = np.zeros((flat.n_events, MAX_OBJECTS, len(SOURCE_FEATURES)), dtype=np.float32)
-    mask = np.zeros((flat.n_events, MAX_OBJECTS), dtype=bool)
-    kept = flat.slot < MAX_OBJECTS
-    ev, slot = flat.event[kept], flat.slot[kept]
-    for i, name in enumerate(SOURCE_FEATURES):
-        data[ev, slot, i] = flat.columns[name][kept]
-    mask[ev, slot] = True
-    return data, mask
+    data = np.stack([flat.slot_array(name, np.float32) for name in SOURCE_FEATURES], axis=-1)
+    return data, flat.slot_mask()
 
 
 def _invariant_mass(flat: FlatObjects, p4: tuple[np.ndarray, ...], select: np.ndarray | None) -> np.ndarray:

@@ -9,7 +9,7 @@ import numba
 import numpy as np
 
 from evenet.io.events import STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
-from evenet.pointcloud.schema import MAX_OBJECTS
+from evenet.pointcloud.features import FlatObjects
 from evenet.truth.genparticles import build_tree
 from evenet.truth.matching import match_to_slots, object_kind_for_pdg
 from evenet.truth.resonances import find_products, last_copy_of
@@ -25,10 +25,6 @@ class TruthConfig:
     parton_copy: str = "first"
     """'first': the parton as it leaves the decay; 'last': after its final recoil"""
     max_invisible: int = 0
-
-
-def _padded_slots(objects: ak.Array, name: str, dtype) -> np.ndarray:
-    return ak.to_numpy(ak.fill_none(ak.pad_none(objects[name], MAX_OBJECTS, axis=1, clip=True), 0)).astype(dtype)
 
 
 def assignment_targets(events: ak.Array, objects: ak.Array, cfg: TruthConfig) -> dict[str, dict[str, np.ndarray]]:
@@ -47,12 +43,11 @@ def assignment_targets(events: ak.Array, objects: ak.Array, cfg: TruthConfig) ->
     pick = lambda values: np.where(present, values[safe], 0.0).reshape(n, n_res * n_prod)  # noqa: E731
     kind = np.where(present, object_kind_for_pdg(np.abs(tree.pdg))[safe], -1).reshape(n, n_res * n_prod)
 
-    counts = np.minimum(ak.to_numpy(ak.num(objects, axis=1)), MAX_OBJECTS)
-    slot_mask = np.arange(MAX_OBJECTS)[None, :] < counts[:, None]
+    slots = FlatObjects.from_jagged(objects[["eta", "phi", "kind"]])
     match = match_to_slots(
         pick(flat["eta"]), pick(flat["phi"]), kind,
-        _padded_slots(objects, "eta", np.float64), _padded_slots(objects, "phi", np.float64),
-        _padded_slots(objects, "kind", np.int64), slot_mask, cfg.max_dr,
+        slots.slot_array("eta", np.float64), slots.slot_array("phi", np.float64),
+        slots.slot_array("kind", np.int64), slots.slot_mask(), cfg.max_dr,
     ).reshape(n, n_res, n_prod)
     out: dict[str, dict[str, np.ndarray]] = {}
     for r, res in enumerate(cfg.resonances):
