@@ -12,12 +12,12 @@ rule generate:
         seed=lambda w: config["samples"][w.sample]["generate"]["seed"],
         fmt=lambda w: config["samples"][w.sample]["format"],
         params=lambda w: as_json(config["samples"][w.sample]["generate"].get("params", {})),
-        shower=lambda w: "--shower" if config["samples"][w.sample]["generate"].get("shower", False) else "",
+        level=lambda w: config["samples"][w.sample]["generate"].get("level", "process"),
     log:
         "logs/generate/{sample}/{part}.log",
     benchmark:
         "benchmarks/generate/{sample}/{part}.tsv"
     shell:
         "evenet generate --process {params.process} --events {params.events} --seed {params.seed}"
-        " --part {wildcards.part} --format {params.fmt} --params {params.params:q} {params.shower}"
+        " --part {wildcards.part} --format {params.fmt} --params {params.params:q} --level {params.level}"
         " --detector {input.detector:q} --output {output:q} > {log:q} 2>&1"

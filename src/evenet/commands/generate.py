@@ -22,7 +22,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--format", choices=("nanoaod", "delphes"), default="nanoaod")
     parser.add_argument("--params", default="{}", help="JSON object of process parameters, e.g. '{\"m_x\": 500, \"m_y\": 100}'")
     parser.add_argument("--detector", default=None, help="detector YAML (default: built-in values = config/detector.yaml)")
-    parser.add_argument("--shower", action="store_true", help="parton shower + hadronisation, anti-kT R=0.4 jets (slow)")
+    parser.add_argument("--level", choices=("process", "parton", "hadron"), default="process",
+                        help="process: hard process + decays, partons are jets (fastest); parton: + ISR/FSR, anti-kT R=0.4 jets"
+                             " of the showered partons; hadron: full Pythia with hadronisation (slow)")
     parser.add_argument("--output", required=True, help="output ROOT file (written atomically)")
     parser.set_defaults(func=run)
 
@@ -38,6 +40,6 @@ def run(args) -> int:
     if not isinstance(params, dict):
         raise ConfigError("--params: must be a JSON object")
     summary = generate_sample(args.process, args.events, args.seed, args.part, args.output, args.format, params,
-                              load_detector_config(args.detector), args.shower)
+                              load_detector_config(args.detector), args.level)
     log.info("wrote %s: %s", args.output, summary)
     return 0

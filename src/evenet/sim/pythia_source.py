@@ -1,9 +1,14 @@
 """Run Pythia 8 (``pythia8mc``) for a process and read its record into a :class:`GenRecord`.
 
-Default mode keeps the hard process plus resonance decays only (Pythia's
-``process`` record, PartonLevel and HadronLevel off); ``shower=True`` runs
-parton shower, multiparton interactions and hadronisation and reads the full
-``event`` record.
+Three simulation levels (``LEVELS``):
+
+* ``process``: the hard process plus resonance decays only (Pythia's ``process``
+  record, PartonLevel and HadronLevel off).
+* ``parton``: adds initial- and final-state QCD radiation (no MPI, no QED
+  shower, no hadronisation, no decays) and reads the ``event`` record: jets are
+  clustered from the showered partons, so they carry radiation, out-of-cone
+  losses and extra jets from ISR at a few hundred events per second.
+* ``hadron``: full Pythia (ISR/FSR, MPI, hadronisation, decays); slow.
 """
 
 from __future__ import annotations
@@ -16,7 +21,14 @@ from evenet.sim.processes import Process
 from evenet.sim.record import PYTHIA_FIRST_KEPT, GenRecord
 
 PYTHIA_MAX_SEED = 900_000_000
-PROCESS_ONLY = ["PartonLevel:all = off", "HadronLevel:all = off"]
+LEVELS = {
+    "process": ["PartonLevel:all = off", "HadronLevel:all = off"],
+    # QED radiation is off so final photons and leptons stay the hard-process ones.
+    "parton": ["PartonLevel:MPI = off", "HadronLevel:all = off",
+               "SpaceShower:QEDshowerByQ = off", "SpaceShower:QEDshowerByL = off",
+               "TimeShower:QEDshowerByQ = off", "TimeShower:QEDshowerByL = off"],
+    "hadron": [],
+}
 
 
 def pythia_seed(seed: int, part: int, stream: int) -> int:
@@ -25,10 +37,12 @@ def pythia_seed(seed: int, part: int, stream: int) -> int:
     return int(state) % PYTHIA_MAX_SEED + 1
 
 
-def make_pythia(settings: list[str], seed: int, shower: bool, process_name: str) -> pythia8mc.Pythia:
+def make_pythia(settings: list[str], seed: int, level: str, process_name: str) -> pythia8mc.Pythia:
+    if level not in LEVELS:
+        raise ConfigError(f"--level: must be one of {sorted(LEVELS)}, got {level!r}")
     pythia = pythia8mc.Pythia("", False)
     common = ["Print:quiet = on", "Next:numberCount = 0", "Random:setSeed = on", f"Random:seed = {seed}"]
-    for line in common + ([] if shower else PROCESS_ONLY) + settings:
+    for line in common + LEVELS[level] + settings:
         if not pythia.readString(line):
             raise ConfigError(f"process {process_name!r}: Pythia rejected setting {line!r}")
     if not pythia.init():
@@ -36,7 +50,7 @@ def make_pythia(settings: list[str], seed: int, shower: bool, process_name: str)
     return pythia
 
 
-def read_events(pythia: pythia8mc.Pythia, n_events: int, shower: bool) -> tuple[GenRecord, float]:
+def read_events(pythia: pythia8mc.Pythia, n_events: int, level: str) -> tuple[GenRecord, float]:
     """Generate ``n_events`` and return the record and Pythia's cross-section estimate (pb)."""
     counts: list[int] = []
     rows: list[tuple] = []
@@ -44,7 +58,7 @@ def read_events(pythia: pythia8mc.Pythia, n_events: int, shower: bool) -> tuple[
     while len(counts) < n_events:
         if not pythia.next():
             continue
-        event = pythia.event if shower else pythia.process
+        event = pythia.process if level == "process" else pythia.event
         size = event.size()
         rows.extend([(p.id(), p.status(), p.mother1(), p.px(), p.py(), p.pz(), p.e())
                      for p in (event[i] for i in range(first, size))])
@@ -55,7 +69,7 @@ def read_events(pythia: pythia8mc.Pythia, n_events: int, shower: bool) -> tuple[
 
 
 def generate_process(process: Process, params: dict, n_events: int, seed: int, part: int,
-                     shower: bool = False) -> tuple[GenRecord, float]:
+                     level: str = "process") -> tuple[GenRecord, float]:
     """Events of ``process`` mixed over its channels; returns (record, cross section estimate in pb)."""
     channels = process.settings(params)
     rng = np.random.default_rng([seed, part, 0x6368])
@@ -63,8 +77,8 @@ def generate_process(process: Process, params: dict, n_events: int, seed: int, p
     records, sigmas = [], []
     for index, settings in enumerate(channels):
         wanted = int((choice == index).sum())
-        pythia = make_pythia(settings, pythia_seed(seed, part, index), shower, process.name)
-        record, sigma = read_events(pythia, wanted, shower)
+        pythia = make_pythia(settings, pythia_seed(seed, part, index), level, process.name)
+        record, sigma = read_events(pythia, wanted, level)
         records.append(record)
         sigmas.append(sigma)
     mixed = GenRecord.concatenate(records)

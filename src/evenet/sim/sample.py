@@ -28,7 +28,7 @@ def event_numbers(n_events: int, part: int) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def generate_sample(process: str, n_events: int, seed: int, part: int, output: str | Path, fmt: str = "nanoaod",
-                    params: dict | None = None, detector: dict | None = None, shower: bool = False) -> dict:
+                    params: dict | None = None, detector: dict | None = None, level: str = "process") -> dict:
     """Write ``output`` and return a summary (events, Pythia cross-section estimate in pb)."""
     from evenet.sim.detector_config import load_detector_config
 
@@ -46,22 +46,22 @@ def generate_sample(process: str, n_events: int, seed: int, part: int, output: s
         gen, weight, sigma = None, None, float("nan")
     else:
         spec = get_process(process)
-        if shower and spec.spin_correlated_ttbar:
-            raise ConfigError("--shower is not available for ttbar_2l_spin (decays are done after Pythia)")
+        if level != "process" and spec.spin_correlated_ttbar:
+            raise ConfigError("--level: ttbar_2l_spin is process level only (its decays are done after Pythia)")
         record, sigma = generate_process(spec, {k: v for k, v in params.items() if k not in ("C", "B1", "B2")}
-                                         if spec.spin_correlated_ttbar else params, n_events, seed, part, shower)
+                                         if spec.spin_correlated_ttbar else params, n_events, seed, part, level)
         if spec.spin_correlated_ttbar:
             from evenet.sim.ttbar_spin import decay_ttbar_with_spin, spin_parameters
 
             record = decay_ttbar_with_spin(record, *spin_parameters(params, spec.defaults),
                                            np.random.default_rng([seed, part, DECAY_STREAM]))
         rng = np.random.default_rng([seed, part, DETECTOR_STREAM])
-        if shower:
+        if level == "hadron":
             from evenet.sim.shower_objects import shower_candidates
 
             truth, invisible = shower_candidates(record)
         else:
-            truth, invisible = process_level_candidates(record, rng)
+            truth, invisible = process_level_candidates(record, rng, cluster_partons=level == "parton")
         reco = reconstruct(truth, invisible, n_events, detector, rng)
         gen, weight = gen_list(record), np.ones(n_events)
     with atomic_output(output) as tmp:

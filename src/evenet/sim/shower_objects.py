@@ -1,4 +1,4 @@
-"""Truth candidates after parton shower and hadronisation (``--shower``).
+"""Truth candidates after parton shower and hadronisation (``--level hadron``).
 
 Prompt final-state electrons, muons and photons (statusFlags isPrompt, i.e.
 not from hadron or tau decays) are lepton/photon candidates; every other
@@ -10,16 +10,14 @@ not identified in this mode (their decay products end up in jets).
 
 from __future__ import annotations
 
-import awkward as ak
-import fastjet
 import numpy as np
 
 from evenet.sim.detector import Candidates
+from evenet.sim.jets import cluster_jets
 from evenet.sim.record import GenRecord
 from evenet.sim.truth import IS_PROMPT, has_quark, status_flags
 
-JET_DEFINITION = fastjet.JetDefinition(fastjet.antikt_algorithm, 0.4)
-JET_PT_MIN, HEAVY_HADRON_PT_MIN, MATCH_DR = 10.0, 5.0, 0.4
+HEAVY_HADRON_PT_MIN, MATCH_DR = 5.0, 0.4
 
 
 def _rows(record: GenRecord, rows: np.ndarray, **extra) -> Candidates:
@@ -52,14 +50,7 @@ def shower_candidates(record: GenRecord) -> tuple[dict[str, Candidates], Candida
     used = np.zeros(len(a), dtype=bool)
     used[np.concatenate([electrons, muons, photons])] = True
     to_cluster = np.flatnonzero(final & ~invisible_mask & ~used)
-    counts = np.bincount(record.event_of_row[to_cluster], minlength=record.n_events)
-    particles = ak.zip({name: ak.unflatten(getattr(record, name)[to_cluster], counts) for name in ("px", "py", "pz")}
-                       | {"E": ak.unflatten(record.e[to_cluster], counts)}, with_name="Momentum4D")
-    clustered = fastjet.ClusterSequence(particles, JET_DEFINITION).inclusive_jets(min_pt=JET_PT_MIN)
-    n_jets = ak.to_numpy(ak.num(clustered))
-    flat = {k: ak.to_numpy(ak.flatten(clustered[k])).astype(float) for k in ("px", "py", "pz", "E")}
-    mass = np.sqrt(np.maximum(flat["E"] ** 2 - flat["px"] ** 2 - flat["py"] ** 2 - flat["pz"] ** 2, 0.0))
-    jets = Candidates(np.repeat(np.arange(record.n_events), n_jets), flat["px"], flat["py"], flat["pz"], mass, {})
+    jets, _ = cluster_jets(record, to_cluster)
     jets.extra["hadronFlavour"] = _hadron_flavour(jets, record)
     charge = lambda rows: (-np.sign(record.pdg[rows])).astype(np.int32)
     truth = {

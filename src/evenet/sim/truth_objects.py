@@ -1,8 +1,10 @@
-"""Truth candidates for the detector from a process-level record.
+"""Truth candidates for the detector from a process- or parton-level record.
 
-In the default (process-only) mode there is no shower: the final-state quarks
-and gluons of the record *are* the jets (hadronFlavour 5 for b, 4 for c, 0
-otherwise); final-state leptons and photons are the lepton/photon candidates;
+At process level there is no shower: the final-state quarks and gluons of the
+record *are* the jets (hadronFlavour 5 for b, 4 for c, 0 otherwise). At parton
+level (after ISR/FSR) the final quarks and gluons are clustered into anti-kT
+R = 0.4 jets, flavoured by the b (c) quarks among their partons. In both,
+final-state leptons and photons are the lepton/photon candidates;
 neutrinos are invisible. Taus do not decay at process level, so each is decayed
 here with a simple model: hadronic with probability 0.648 (PDG), the visible
 part carrying a fraction z ~ U(0.2, 1) of the tau momentum (a Tau candidate);
@@ -15,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from evenet.sim.detector import Candidates
+from evenet.sim.jets import cluster_jets, parton_flavour
 from evenet.sim.record import GenRecord
 
 HADRONIC_TAU_BR = 0.648
@@ -29,13 +32,23 @@ def _charge_of_lepton(pdg: np.ndarray) -> np.ndarray:
     return (-np.sign(pdg)).astype(np.int32)
 
 
-def process_level_candidates(record: GenRecord, rng: np.random.Generator) -> tuple[dict[str, Candidates], Candidates]:
-    """(truth candidates by collection name, invisible momenta) for a process-level record."""
+def _jets(record: GenRecord, partons: np.ndarray, cluster: bool) -> Candidates:
+    if cluster:
+        jets, jet_of_row = cluster_jets(record, partons)
+        jets.extra["hadronFlavour"] = parton_flavour(record, partons, jet_of_row, len(jets.event))
+        return jets
+    a = np.abs(record.pdg[partons])
+    flavour = np.where(a == 5, 5, np.where(a == 4, 4, 0)).astype(np.int32)
+    return _cands(record, partons, record.event_of_row, hadronFlavour=flavour)
+
+
+def process_level_candidates(record: GenRecord, rng: np.random.Generator,
+                             cluster_partons: bool = False) -> tuple[dict[str, Candidates], Candidates]:
+    """(truth candidates by collection name, invisible momenta); ``cluster_partons`` for a parton-level record."""
     event = record.event_of_row
     final = record.status > 0
     a = np.abs(record.pdg)
     partons = np.flatnonzero(final & ((a <= 5) | (a == 21)))
-    flavour = np.where(a[partons] == 5, 5, np.where(a[partons] == 4, 4, 0)).astype(np.int32)
     electrons = np.flatnonzero(final & (a == 11))
     muons = np.flatnonzero(final & (a == 13))
     photons = np.flatnonzero(final & (a == 22))
@@ -57,7 +70,7 @@ def process_level_candidates(record: GenRecord, rng: np.random.Generator) -> tup
 
     lepton_pdg = lambda flavour: (np.sign(record.pdg[taus]) * flavour).astype(np.int32)
     truth = {
-        "Jet": _merge(_cands(record, partons, event, hadronFlavour=flavour)),
+        "Jet": _jets(record, partons, cluster_partons),
         "Electron": _merge(
             _cands(record, electrons, event, charge=_charge_of_lepton(record.pdg[electrons]), pdgId=record.pdg[electrons]),
             tau_part(~hadronic & ~to_muon, 0.000511, charge=tau_charge, pdgId=lepton_pdg(11))),
