@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import h5py
 import numpy as np
+import yaml
 
 from evenet.cli import main
 from evenet.train.run import train
@@ -16,8 +17,12 @@ def test_classification_and_assignment_learn(stream, tmp_path, tiny_config):
         "model.heads": "{classification: {num_classes: 2}, assignment: {topology: {resonances: "
                        "{a1: {products: [b1, b2], symmetric: [[b1, b2]]}}}}}",
         "trainer.max_epochs": 4, "optimizer.lr": "1e-3", "ema.enabled": "false",
+        "optimizer.backbone_lr_scale": "0.1", "optimizer.bridge_lr_scale": "0.3",
     })
     metrics = train(config, [str(f) for f in files], tmp_path / "run", normalization=str(norm))
+    # Random init (Scratch): the reduced module rates, meant for pretrained weights, are lifted.
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["optimizer"]["backbone_lr_scale"] == saved["optimizer"]["bridge_lr_scale"] == 1.0
     assert metrics["steps"] == 4 * 30
     assert metrics["val_auc"] > 0.9  # chance is 0.5
     losses = [h["loss"] for h in metrics["history"]]

@@ -66,6 +66,15 @@ def initialise(module: EveNetModule, config: dict, init: str | None) -> list[str
                         keep_normalization=ft["normalization"] == "checkpoint")
 
 
+def without_module_lr_scales(config: dict) -> dict:
+    """The reduced backbone and bridge rates protect pretrained weights; a randomly
+    initialised network (Scratch) trains every module at the head rate."""
+    opt = config["optimizer"]
+    if opt["backbone_lr_scale"] != 1.0 or opt["bridge_lr_scale"] != 1.0:
+        log.info("random init: backbone_lr_scale and bridge_lr_scale set to 1 (they apply to pretrained modules)")
+    return {**config, "optimizer": {**opt, "backbone_lr_scale": 1.0, "bridge_lr_scale": 1.0}}
+
+
 def train(config: dict, data: list[str], output: str | Path, normalization: str | None = None,
           init: str | None = None, resume: bool = False, checkpoint_every: int = 50,
           extra_callbacks: list | None = None) -> dict:
@@ -76,6 +85,8 @@ def train(config: dict, data: list[str], output: str | Path, normalization: str 
     pl.seed_everything(int(config["seed"]), workers=True, verbose=False)
     init = init or config["finetune"]["init"]
     config = {**config, "finetune": {**config["finetune"], "init": str(init) if init else None}}
+    if not init:
+        config = without_module_lr_scales(config)
     statistics = load_statistics(normalization) if normalization else None
     if statistics is None and (not init or config["finetune"]["normalization"] == "data"):
         raise ConfigError("--normalization is required without --init or with finetune.normalization: data")
