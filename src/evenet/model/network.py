@@ -12,7 +12,8 @@ Passes run in one forward, as the heads configured need them:
   assignment, segmentation);
 * noised pass: objects noised at time t with probability ``noise_prob`` each,
   clean objects blind to noised ones -> point-cloud denoiser, and the
-  classification head again (``logits_noised``, weighted by alpha(t)^2, Eq. 1);
+  classification head again (``logits_noised``, weighted by alpha(t)^2, Eq. 1;
+  ``heads.classification.noised: false`` leaves this term out);
 * neutrino pass: noised invisible tokens appended to the clean event, visible
   objects blind to them -> neutrino denoiser;
 * event-level diffusion of (multiplicity, chosen globals).
@@ -68,6 +69,7 @@ class EveNet(nn.Module):
         self.body = PETBody(n_source, config.body)
         self.object_encoder = ObjectEncoder(dim, config.encoder)
         self.heads = nn.ModuleDict()
+        self.classify_noised = False
         # Features the point-cloud denoiser generates, and globals visible to the noised pass.
         self.register_buffer("generated_features", torch.ones(n_source, dtype=torch.bool))
         self.register_buffer("generation_globals", torch.ones(n_globals, dtype=torch.bool))
@@ -76,7 +78,9 @@ class EveNet(nn.Module):
             if name in head_registry.DETERMINISTIC_HEADS and name != "classification":
                 self.heads[name] = head_registry.head_class(name)(hidden_dim=dim, **self.head_options[name])
         if "classification" in heads:
-            options = _options(heads, "classification", {"num_classes", "class_weights"})
+            options = _options(heads, "classification", {"num_classes", "class_weights", "noised"})
+            # noised: false drops the noise-perturbed term of Eq. 1 (plain clean cross entropy).
+            self.classify_noised = bool(options.pop("noised", True))
             if "num_classes" not in options:
                 raise ConfigError("heads.classification.num_classes is required")
             self.heads["classification"] = ClassificationHead(dim, config=config.classification, **options)
@@ -208,11 +212,12 @@ class EveNet(nn.Module):
             for name in deterministic:
                 outputs[name] = dict(self.heads[name](tokens, mask, event))
 
-        if "point_cloud_generation" in self.heads or "classification" in self.heads:
+        noised_classification = "classification" in self.heads and self.classify_noised
+        if "point_cloud_generation" in self.heads or noised_classification:
             noise_mask = (torch.rand(mask.shape, device=mask.device) < noise_prob) & mask
             x_t, v_target = add_noise(norm["source"], t)
             tokens, global_token, allowed = self._inpainting_pass(x_t, t, norm, noise_mask, clean_blind)
-            if "classification" in self.heads:
+            if noised_classification:
                 tokens_n, event_n = self.object_encoder(tokens, mask, global_token)
                 noised = self.heads["classification"](tokens_n, mask, event_n)
                 outputs["classification"]["logits_noised"] = noised["logits"]
