@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 
 from evenet.errors import ConfigError
 from evenet.train.finetune import apply_freezing, count_parameters, module_of, parameter_groups

@@ -47,7 +47,7 @@ def run(args) -> int:
     from evenet.model.normalization import load_statistics
     from evenet.train.config import load_config
     from evenet.train.dataset import PointCloudStream, expand_inputs, index_blocks
-    from evenet.train.lightning_module import MODEL_INPUTS, EveNetModule
+    from evenet.train.lightning_module import EveNetModule
     from evenet.train.optimizers import build_optimizer
     from evenet.train.synthetic import write_synthetic_stream
 

@@ -7,7 +7,6 @@ map one to one, but the kernel is SDPA and no attention weights are returned.
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
