@@ -44,3 +44,13 @@ def test_cli_writes_file_and_keeps_stdout_clean(tmp_path, capfd):
                  "--format", "delphes", "--output", str(out)]) == 0
     assert out.exists()
     assert "PYTHIA" not in capfd.readouterr().out
+
+
+def test_simulation_levels_agree_between_cli_pythia_settings_and_config_schema():
+    from evenet.sim.processes import SIMULATION_LEVELS
+    from evenet.sim.pythia_source import LEVELS
+
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    generate = schema["$defs"]["sample"]["properties"]["generate"]
+    assert set(LEVELS) == set(SIMULATION_LEVELS)
+    assert generate["properties"]["level"]["enum"] == list(SIMULATION_LEVELS)

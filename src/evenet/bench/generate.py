@@ -21,11 +21,13 @@ DEFAULT_PROCESSES = ["ttbar_1l", "ttbar_2l", "ttbar_2l_spin", "wjets", "qcd", "x
 
 
 def add_parser(subparsers) -> None:
+    from evenet.sim.processes import SIMULATION_LEVELS
+
     parser = subparsers.add_parser("generate", help="events/s of evenet generate per process", description=__doc__)
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--processes", nargs="+", default=DEFAULT_PROCESSES)
     parser.add_argument("--format", choices=("nanoaod", "delphes"), default="nanoaod")
-    parser.add_argument("--level", choices=("process", "parton", "hadron"), default="process")
+    parser.add_argument("--level", choices=SIMULATION_LEVELS, default="process")
     parser.set_defaults(func=run)
 
 

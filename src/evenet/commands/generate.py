@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers) -> None:
-    from evenet.sim.processes import NON_PYTHIA_PROCESSES, PROCESSES
+    from evenet.sim.processes import NON_PYTHIA_PROCESSES, PROCESSES, SIMULATION_LEVELS
 
     parser = subparsers.add_parser("generate", help="generate a demo sample (Pythia 8 + parametric detector) as ROOT",
                                    description=__doc__)
@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--format", choices=("nanoaod", "delphes"), default="nanoaod")
     parser.add_argument("--params", default="{}", help="JSON object of process parameters, e.g. '{\"m_x\": 500, \"m_y\": 100}'")
     parser.add_argument("--detector", default=None, help="detector YAML (default: built-in values = config/detector.yaml)")
-    parser.add_argument("--level", choices=("process", "parton", "hadron"), default="process",
+    parser.add_argument("--level", choices=SIMULATION_LEVELS, default="process",
                         help="process: hard process + decays, partons are jets (fastest); parton: + ISR/FSR, anti-kT R=0.4 jets"
                              " of the showered partons; hadron: full Pythia with hadronisation (slow)")
     parser.add_argument("--output", required=True, help="output ROOT file (written atomically)")

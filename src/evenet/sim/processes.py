@@ -161,6 +161,7 @@ PROCESSES: dict[str, Process] = {p.name: p for p in [
 ]}
 
 NON_PYTHIA_PROCESSES = ("dimuon",)
+SIMULATION_LEVELS = ("process", "parton", "hadron")  # Pythia settings per level: pythia_source.LEVELS
 
 
 def get_process(name: str) -> Process:

@@ -17,7 +17,7 @@ import numpy as np
 import pythia8mc
 
 from evenet.errors import ConfigError
-from evenet.sim.processes import Process
+from evenet.sim.processes import SIMULATION_LEVELS, Process
 from evenet.sim.record import PYTHIA_FIRST_KEPT, GenRecord
 
 PYTHIA_MAX_SEED = 900_000_000
@@ -39,7 +39,7 @@ def pythia_seed(seed: int, part: int, stream: int) -> int:
 
 def make_pythia(settings: list[str], seed: int, level: str, process_name: str) -> pythia8mc.Pythia:
     if level not in LEVELS:
-        raise ConfigError(f"--level: must be one of {sorted(LEVELS)}, got {level!r}")
+        raise ConfigError(f"--level: must be one of {list(SIMULATION_LEVELS)}, got {level!r}")
     pythia = pythia8mc.Pythia("", False)
     common = ["Print:quiet = on", "Next:numberCount = 0", "Random:setSeed = on", f"Random:seed = {seed}"]
     for line in common + LEVELS[level] + settings:
