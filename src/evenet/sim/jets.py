@@ -27,9 +27,11 @@ def cluster_jets(record: GenRecord, rows: np.ndarray) -> tuple[Candidates, np.nd
     jets = Candidates(np.repeat(np.arange(record.n_events), n_jets), flat["px"], flat["py"], flat["pz"], mass, {})
     # constituent_index counts within the event's input list: shift by the event's start in `rows`.
     constituents = sequence.constituent_index(min_pt=JET_PT_MIN)
-    per_jet = ak.to_numpy(ak.flatten(ak.num(constituents, axis=2)))
+    constituent_counts = ak.num(constituents, axis=2)
+    per_jet = ak.to_numpy(ak.flatten(constituent_counts))
+    per_event = ak.to_numpy(ak.sum(constituent_counts, axis=1))
     event_start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    position = ak.to_numpy(ak.flatten(constituents, axis=None)) + np.repeat(event_start, ak.to_numpy(ak.sum(ak.num(constituents, axis=2), axis=1)))
+    position = ak.to_numpy(ak.flatten(constituents, axis=None)) + np.repeat(event_start, per_event)
     jet_of_row = np.full(len(rows), -1, dtype=np.int64)
     jet_of_row[position.astype(np.int64)] = np.repeat(np.arange(len(per_jet)), per_jet)
     return jets, jet_of_row
