@@ -38,13 +38,17 @@ def _alpha(level: float) -> float:
     return 1.0 - level
 
 
-def clopper_pearson(passed, total, level: float = ONE_SIGMA) -> tuple[np.ndarray, np.ndarray]:
+def _scalar_or_array(x: np.ndarray):
+    return float(x) if np.ndim(x) == 0 else x
+
+
+def clopper_pearson(passed, total, level: float = ONE_SIGMA) -> tuple:
     """Clopper-Pearson ("exact") interval for ``passed`` successes in ``total`` trials.
 
     Beta quantiles (Clopper & Pearson, Biometrika 26 (1934) 404):
     ``low = B^-1(alpha/2; k, n - k + 1)`` (0 when k = 0),
-    ``high = B^-1(1 - alpha/2; k + 1, n - k)`` (1 when k = n). Arrays broadcast; NaN
-    where ``total`` is 0.
+    ``high = B^-1(1 - alpha/2; k + 1, n - k)`` (1 when k = n). Returns (low, high):
+    floats for scalar counts, arrays when the counts are arrays; NaN where ``total`` is 0.
     """
     alpha = _alpha(level)
     k = np.asarray(passed, dtype=float)
@@ -53,14 +57,15 @@ def clopper_pearson(passed, total, level: float = ONE_SIGMA) -> tuple[np.ndarray
         low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
         high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
     empty = n <= 0
-    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+    return _scalar_or_array(np.where(empty, np.nan, low)), _scalar_or_array(np.where(empty, np.nan, high))
 
 
-def wilson(passed, total, level: float = ONE_SIGMA) -> tuple[np.ndarray, np.ndarray]:
+def wilson(passed, total, level: float = ONE_SIGMA) -> tuple:
     """Wilson score interval (Wilson, JASA 22 (1927) 209), without continuity correction.
 
     ``(k + z^2/2) / (n + z^2) -+ z / (n + z^2) * sqrt(k (n - k) / n + z^2 / 4)`` with
-    ``z`` the two-sided normal quantile of ``level``. NaN where ``total`` is 0.
+    ``z`` the two-sided normal quantile of ``level``. Returns (low, high) as
+    :func:`clopper_pearson` does; NaN where ``total`` is 0.
     """
     z = stats.norm.isf(_alpha(level) / 2)
     k = np.asarray(passed, dtype=float)
@@ -70,11 +75,11 @@ def wilson(passed, total, level: float = ONE_SIGMA) -> tuple[np.ndarray, np.ndar
         half = z / (n + z**2) * np.sqrt(np.clip(k * (n - k) / n, 0.0, None) + z**2 / 4)
         low, high = np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
     empty = n <= 0
-    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+    return _scalar_or_array(np.where(empty, np.nan, low)), _scalar_or_array(np.where(empty, np.nan, high))
 
 
 def binomial_interval(passed, total, level: float = ONE_SIGMA,
-                      method: str = "clopper-pearson") -> tuple[np.ndarray, np.ndarray]:
+                      method: str = "clopper-pearson") -> tuple:
     """The interval of ``method`` (one of :data:`BINOMIAL_METHODS`)."""
     if method == "clopper-pearson":
         return clopper_pearson(passed, total, level)
