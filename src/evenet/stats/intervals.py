@@ -229,8 +229,8 @@ def _summarise(value, samples: np.ndarray, level: float) -> BootstrapResult:
                            len(samples), int(failed.sum()), clean)
 
 
-def _resampled(statistics: list[Callable], arrays, n_resamples: int, seed: int, strata) -> list[np.ndarray]:
-    arrays, n = _event_arrays(arrays)
+def _resampled(statistics: list[Callable], arrays: list[np.ndarray], n: int, n_resamples: int, seed: int,
+               strata) -> list[np.ndarray]:
     if n == 0:
         raise ValueError("bootstrap of an empty sample")
     if n_resamples < 2:
@@ -259,7 +259,8 @@ def bootstrap(statistic: Callable[..., float], *arrays, n_resamples: int = 1000,
     each label so the class counts stay fixed. Seeded: the same call gives the same
     numbers. Cost: ``n_resamples`` evaluations of ``statistic``.
     """
-    (samples,) = _resampled([statistic], arrays, n_resamples, seed, strata)
+    arrays, n = _event_arrays(arrays)
+    (samples,) = _resampled([statistic], arrays, n, n_resamples, seed, strata)
     return _summarise(statistic(*arrays), samples, level)
 
 
@@ -272,7 +273,8 @@ def paired_bootstrap(statistic_a: Callable[..., float], statistic_b: Callable[..
     fluctuation the two share: the right uncertainty for "is model A better than B on
     these events". Arguments as in :func:`bootstrap`.
     """
-    samples_a, samples_b = _resampled([statistic_a, statistic_b], arrays, n_resamples, seed, strata)
+    arrays, n = _event_arrays(arrays)
+    samples_a, samples_b = _resampled([statistic_a, statistic_b], arrays, n, n_resamples, seed, strata)
     value_a = np.asarray(statistic_a(*arrays), dtype=float)
     value_b = np.asarray(statistic_b(*arrays), dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
