@@ -42,10 +42,10 @@ POI = "mu"
 
 @dataclass(frozen=True)
 class UpperLimit:
-    """Expected upper limit at ``1 - level`` CL: median and the background-only bands.
+    """Expected upper limit at ``1 - level`` CL: the median and the background-only bands.
 
-    ``band`` holds the limits at -2, -1, +1, +2 sigma of the background-only
-    expectation (ascending), in the units of ``median``.
+    ``minus2``, ``minus1``, ``plus1``, ``plus2`` are the limits at -2, -1, +1, +2 sigma
+    of the background-only expectation (ascending), in the units of ``median``.
     """
 
     median: float
@@ -146,8 +146,8 @@ def band_target(band: int, level: float = 0.05) -> float:
 
     pyhf's asymptotic expected CLs for the background-only band ``b`` (b = -2 gives the
     lowest limit) is ``Phi(b - x) / Phi(b)`` with ``x = sqrt(q~_mu,A)``
-    (``pyhf.infer.calculators.AsymptoticCalculator.expected_pvalues``; Cowan et al.
-    Eqs. 65-66 with the Asimov width); setting it to ``level`` gives
+    (``pyhf.infer.calculators.AsymptoticCalculator.expected_pvalues``, after Cowan et
+    al., with the Asimov data setting the width); setting it to ``level`` gives
     ``x = b + Phi^-1(1 - level Phi(b))``, 1.96 for the median at 95 % CL.
     """
     return band + float(stats.norm.isf(level * stats.norm.cdf(band)))
