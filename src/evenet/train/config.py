@@ -127,6 +127,18 @@ def parse_overrides(pairs: list[str]) -> dict:
     return nested
 
 
+def format_override(key: str, value) -> str:
+    """``key=value`` text that :func:`parse_overrides` reads back as ``value`` (one-line YAML flow style).
+
+    Callers that put it on a command line shell-quote it (a value may hold spaces,
+    lists or mappings).
+    """
+    text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"), sort_keys=False)
+    if text.endswith("\n...\n"):  # a plain scalar ends its document explicitly
+        text = text[: -len("...\n")]
+    return f"{key}={text.strip()}"
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> dict:
     """Defaults <- YAML file <- ``key=value`` overrides; unknown keys are a ConfigError."""
     config = DEFAULTS
