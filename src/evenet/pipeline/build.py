@@ -69,19 +69,20 @@ def build_pointcloud(selected: str | Path, output: str | Path, attrs: dict, topo
     """Write the HDF5 point cloud of one sample; return the number of events.
 
     ``topology``: the stream's assignment topology (:func:`evenet.pointcloud.topology.assignment_topology`),
-    stored as the ``topology`` attribute; the sample's truth targets must be its products.
+    stored as the ``topology`` attribute; the sample's truth targets must then be its products.
     """
     meta = read_metadata(selected)
     attrs = {**attrs, "selection": meta["selection"], "is_data": bool(meta["is_data"]), "label": int(meta["label"])}
     if topology is not None:
         attrs[T.ATTRIBUTE] = topology
     attrs = {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in attrs.items()}
-    expected = {f"{S.TARGETS}/{r}/{p}" for r, p in T.products(topology)} if topology else set()
+    expected = {f"{S.TARGETS}/{r}/{p}" for r, p in T.products(topology)} if topology else None
     with atomic_output(output) as tmp:
         writer = PointCloudWriter(tmp, attrs)
         for chunk in iterate_chunks(selected):
             datasets = chunk_datasets(chunk)
-            _check_targets(datasets, expected, Path(selected))
+            if expected is not None:
+                _check_targets(datasets, expected, Path(selected))
             writer.append(datasets, FEATURES)
         writer.close()
     log.info("%s: %d events", output, writer.n_events)

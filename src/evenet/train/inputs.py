@@ -92,8 +92,8 @@ def prepare(config: dict, files: Sequence[Path]) -> dict:
                               f"{len(names)} classes ({', '.join(names)}; attribute class_names of {files[0]})")
         _check_labels(labels, num_classes, "heads.classification.num_classes")
     for name in GENERATION_HEADS:
-        num_labels = int((heads.get(name) or {}).get("num_labels", 1)) if name in heads else 1
-        if num_labels > 1:
+        num_labels = (heads.get(name) or {}).get("num_labels", 1)  # its type is checked by the network
+        if isinstance(num_labels, int) and num_labels > 1:
             _check_labels(labels, num_labels, f"heads.{name}.num_labels")
 
     config = copy.deepcopy(config)
