@@ -1,6 +1,7 @@
 """Loading and checking the pipeline configuration (config/config.yaml).
 
-The JSON schema in ``workflow/schemas/config.schema.yaml`` fixes the shape;
+The JSON schema in ``workflow/schemas/config.schema.yaml`` fixes the shape and
+holds the defaults (:func:`validate_schema` fills them in);
 :func:`check_config` adds what a schema cannot say (files exist, streams name
 known samples, selections have a parameter block). Every problem is one
 line naming the key, raised as :class:`~evenet.errors.ConfigError`.
@@ -8,12 +9,14 @@ line naming the key, raised as :class:`~evenet.errors.ConfigError`.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import jsonschema
 import yaml
 
 from evenet.errors import ConfigError
+from evenet.pointcloud.topology import assignment_topology
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -33,16 +36,41 @@ def load_yaml(path: str | Path) -> dict:
     return data
 
 
+def _filling_defaults(properties_rule):
+    """The ``properties`` rule of a validator, first setting each absent property that has a ``default``."""
+
+    def properties(validator, schemas, instance, schema):
+        if validator.is_type(instance, "object"):
+            for name, subschema in schemas.items():
+                if isinstance(subschema, dict) and "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from properties_rule(validator, schemas, instance, schema)
+
+    return properties
+
+
+DefaultFillingValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    {"properties": _filling_defaults(jsonschema.Draft202012Validator.VALIDATORS["properties"])},
+)
+
+
 def validate_schema(config: dict, schema_path: str | Path, source: str = "config") -> None:
+    """Validate ``config`` against the schema and fill in the schema's defaults, in place.
+
+    The schema is the one place where defaults are written (as Snakemake's
+    ``validate(..., set_default=True)`` does); rules and code read the filled config.
+    """
     schema = load_yaml(schema_path)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = DefaultFillingValidator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
         raise ConfigError(f"{source}: {_key_path(error)}: {error.message}")
 
 
 def check_config(config: dict, base: str | Path = ".", source: str = "config") -> dict:
-    """Semantic checks after the schema; returns the loaded selections block."""
+    """Semantic checks after the schema (whose defaults :func:`validate_schema` filled in);
+    returns the loaded selections block."""
     base = Path(base)
     for name, sample in config["samples"].items():
         for i, path in enumerate(sample.get("files", [])):
@@ -56,11 +84,15 @@ def check_config(config: dict, base: str | Path = ".", source: str = "config") -
             for sample in members:
                 if sample not in config["samples"]:
                     raise ConfigError(f"{source}: streams.{stream}.classes.{cls}: unknown sample '{sample}'")
+        try:  # symmetries name known products and resonances; identical resonances decay alike
+            assignment_topology(spec["truth"], key=f"streams.{stream}.truth")
+        except ConfigError as err:
+            raise ConfigError(f"{source}: {err}") from None
     training = config.get("training")
     if training:
         runs = {"pretrain": {"stream": training["pretrain"]["stream"], "ssl": training["pretrain"]["ssl"],
                              "full": training["pretrain"]["full"]}}
-        runs.update({f"finetune.{name}": spec for name, spec in training.get("finetune", {}).items()})
+        runs.update({f"finetune.{name}": spec for name, spec in training["finetune"].items()})
         for where, spec in runs.items():
             if spec["stream"] not in config["streams"]:
                 raise ConfigError(f"{source}: training.{where}.stream: unknown stream '{spec['stream']}'")

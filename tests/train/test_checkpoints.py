@@ -97,3 +97,36 @@ def test_predict_writes_per_event_outputs(trained, stream, tmp_path):
         samples = handle["neutrino_generation/samples"][:]
         assert samples.shape == (n, 2, 4) and (samples[..., 1] >= 0).all()
         assert (handle["CLASSIFICATIONS/EVENT/process"][:] == handle["META/file"][:]).all()
+
+
+def test_stage_two_reuses_every_stage_one_weight(tmp_path):
+    """Paper Sec. II C: "all weights from the SSL phase were reused" (the presets of the two stages)."""
+    from pathlib import Path
+
+    from evenet.train.config import load_config
+    from evenet.train.run import initialise
+
+    presets = Path(__file__).resolve().parents[2] / "config" / "training"
+    stage1 = EveNetModule(load_config(presets / "pretrain_ssl.yaml")).model
+    path = tmp_path / "stage1.ckpt"
+    torch.save({"state_dict": {f"model.{k}": v for k, v in stage1.state_dict().items()}}, path)
+    config = load_config(presets / "pretrain_full.yaml")
+    stage2 = EveNetModule(config)
+    loaded = set(initialise(stage2, config, str(path)))
+    weights = {k for k in stage1.state_dict() if k not in ("generated_features", "generation_globals")}
+    assert any(k.startswith("heads.point_cloud_generation.") for k in weights)
+    assert loaded == weights
+    for key in weights:
+        torch.testing.assert_close(stage2.model.state_dict()[key], stage1.state_dict()[key], rtol=0, atol=0)
+
+
+def test_reuse_heads_names_configured_heads():
+    from evenet.errors import ConfigError
+    from evenet.train.config import load_config
+
+    heads = "model.heads={classification: {num_classes: 2}}"
+    with pytest.raises(ConfigError, match="finetune.reuse_heads: assignment not among model.heads"):
+        load_config(None, [heads, "finetune.reuse_heads=[assignment]"])
+    with pytest.raises(ConfigError, match="finetune.reuse_heads must be a list of heads or 'all'"):
+        load_config(None, [heads, "finetune.reuse_heads=some"])
+    assert load_config(None, [heads, "finetune.reuse_heads=all"])["finetune"]["reuse_heads"] == "all"

@@ -80,12 +80,32 @@ def test_train_fraction_is_a_nested_subset(stream):
 
 def test_targets_weights_and_invisible(stream):
     files, _ = stream
-    s = _stream(files, resonances={"a1": ["b2", "b1", "missing"]}, physical_weights=True)
+    s = _stream(files, resonances={"a1": ["b2", "b1"]}, physical_weights=True)
     batch = next(iter(s))
-    assert batch["targets"]["a1"].shape == (16, 3)
-    assert (batch["targets"]["a1"] == np.array([1, 0, -1])).all()  # product order as requested
+    assert batch["targets"]["a1"].shape == (16, 2)
+    assert (batch["targets"]["a1"] == np.array([1, 0])).all()  # product order as requested
     np.testing.assert_allclose(batch["weight"], 0.5 + batch["process"].numpy())  # synthetic weight = 0.5 + label
     assert batch["invisible"].shape == (16, 2, 4) and batch["invisible_mask"].all()
+
+
+def test_product_without_targets_is_an_error_not_unmatched(stream):
+    files, _ = stream
+    s = _stream(files, resonances={"a1": ["b1", "b3"]})
+    with pytest.raises(InputFileError, match=r"missing dataset TARGETS/a1/b3$"):
+        next(iter(s))
+
+
+def test_subset_seed_draws_the_subset_nested_across_fractions(stream):
+    files, _ = stream
+
+    def rows(fraction, subset_seed):
+        return {(b.file, r) for b in index_blocks(files, "train", 50, fraction, subset_seed) for r in b.rows}
+
+    for seed in (1, 2):
+        assert rows(0.1, seed) <= rows(0.3, seed) <= rows(1.0, seed)
+    assert rows(0.3, 1) != rows(0.3, 2)  # another seed, another subset
+    config = load_config(None, ["model.heads={classification: {num_classes: 2}}", "data.subset_seed=5"])
+    assert config["data"]["subset_seed"] == 5
 
 
 def test_bad_inputs(tmp_path):

@@ -8,7 +8,7 @@ def sample_parts(sample):
     spec = config["samples"][sample]
     if "files" in spec:
         return list(range(len(spec["files"])))
-    return list(range(spec["generate"].get("parts", 1)))
+    return list(range(spec["generate"]["parts"]))
 
 
 def raw_file(wildcards):

@@ -3,7 +3,7 @@
 
 rule generate:
     input:
-        detector=config.get("detector", "config/detector.yaml"),
+        detector=config["detector"],
     output:
         "results/generated/{sample}/{part}.root",
     params:
@@ -11,8 +11,8 @@ rule generate:
         events=lambda w: config["samples"][w.sample]["generate"]["events"],
         seed=lambda w: config["samples"][w.sample]["generate"]["seed"],
         fmt=lambda w: config["samples"][w.sample]["format"],
-        params=lambda w: as_json(config["samples"][w.sample]["generate"].get("params", {})),
-        level=lambda w: config["samples"][w.sample]["generate"].get("level", "process"),
+        params=lambda w: as_json(config["samples"][w.sample]["generate"]["params"]),
+        level=lambda w: config["samples"][w.sample]["generate"]["level"],
     log:
         "logs/generate/{sample}/{part}.log",
     benchmark:

@@ -8,7 +8,7 @@ rule ingest:
         "results/ingested/{sample}/{part}.parquet",
     params:
         fmt=lambda w: config["samples"][w.sample]["format"],
-        step=config.get("step_size", 50000),
+        step=config["step_size"],
     log:
         "logs/ingest/{sample}/{part}.log",
     benchmark:

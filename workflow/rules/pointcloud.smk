@@ -1,4 +1,5 @@
-# Selected events -> point-cloud HDF5 per sample; normalisation per stream (training split only).
+# Selected events -> point-cloud HDF5 per sample (with the stream's class names and assignment
+# topology as attributes); normalisation per stream (training split only).
 
 
 rule build:
@@ -8,13 +9,14 @@ rule build:
         "results/pointcloud/{stream}/{sample}.h5",
     params:
         classes=lambda w: " ".join(config["streams"][w.stream]["classes"]),
+        truth=lambda w: as_json(config["streams"][w.stream]["truth"]),
     log:
         "logs/build/{stream}/{sample}.log",
     benchmark:
         "benchmarks/build/{stream}/{sample}.tsv"
     shell:
         "evenet build {input:q} --stream {wildcards.stream} --sample {wildcards.sample}"
-        " --classes {params.classes} -o {output:q} > {log:q} 2>&1"
+        " --classes {params.classes} --truth {params.truth:q} -o {output:q} > {log:q} 2>&1"
 
 
 rule normalize:

@@ -10,7 +10,7 @@ rule select:
     params:
         selection=lambda w: config["streams"][w.stream]["selection"],
         selection_params=lambda w: as_json(SELECTIONS[config["streams"][w.stream]["selection"]]),
-        truth=lambda w: as_json(config["streams"][w.stream].get("truth", {})),
+        truth=lambda w: as_json(config["streams"][w.stream]["truth"]),
         split=as_json(config["split"]),
         label=lambda w: sample_label(w.stream, w.sample),
         xsec=lambda w: (

@@ -1,8 +1,13 @@
 # Pretraining (stage 1 self-supervised, stage 2 full), fine-tuning per analysis, prediction.
 # GPU jobs declare `resources: gpu`, so a cluster profile can dispatch them; the
-# demo runs them on the CPU with the tiny preset.
+# demo runs them on the CPU with the tiny preset. The `training:` block is optional;
+# its defaults come from the schema (workflow/schemas/config.schema.yaml).
 
-TRAINING = config.get("training", {})
+import shlex
+
+from evenet.train.config import format_override
+
+TRAINING = config.get("training")
 
 
 def stream_files(stream):
@@ -11,14 +16,21 @@ def stream_files(stream):
 
 def device_flags():
     t = TRAINING
-    return f"--accelerator {t.get('accelerator', 'cpu')} --devices {t.get('devices', 1)} --num-nodes {t.get('num_nodes', 1)}"
+    return f"--accelerator {t['accelerator']} --devices {t['devices']} --num-nodes {t['num_nodes']}"
+
+
+def set_flags(*overrides):
+    """`--set key=value` flags of override mappings, later ones winning, each shell-quoted
+    (a value may hold spaces, lists or mappings)."""
+    merged = {k: v for mapping in overrides for k, v in mapping.items()}
+    return " ".join("--set " + shlex.quote(format_override(k, v)) for k, v in merged.items())
 
 
 def training_outputs():
     if not TRAINING:
         return []
     out = ["results/models/pretrain_ssl/metrics.json", "results/models/pretrain_full/metrics.json"]
-    for analysis in TRAINING.get("finetune", {}):
+    for analysis in TRAINING["finetune"]:
         out += [f"results/models/finetune_{analysis}/metrics.json", f"results/predictions/{analysis}.h5"]
     return out
 
@@ -38,11 +50,11 @@ if TRAINING:
             resolved="results/models/pretrain_ssl/config.yaml",
         params:
             devices=device_flags(),
-            seed=TRAINING.get("seed", 1),
-        threads: TRAINING.get("threads", 2)
+            seed=TRAINING["seed"],
+        threads: TRAINING["threads"]
         resources:
-            gpu=TRAINING.get("gpus", 0),
-            runtime=TRAINING.get("runtime_min", 60),
+            gpu=TRAINING["gpus"],
+            runtime=TRAINING["runtime_min"],
         log:
             "logs/train/pretrain_ssl.log",
         benchmark:
@@ -65,11 +77,11 @@ if TRAINING:
             resolved="results/models/pretrain_full/config.yaml",
         params:
             devices=device_flags(),
-            seed=TRAINING.get("seed", 1),
-        threads: TRAINING.get("threads", 2)
+            seed=TRAINING["seed"],
+        threads: TRAINING["threads"]
         resources:
-            gpu=TRAINING.get("gpus", 0),
-            runtime=TRAINING.get("runtime_min", 60),
+            gpu=TRAINING["gpus"],
+            runtime=TRAINING["runtime_min"],
         log:
             "logs/train/pretrain_full.log",
         benchmark:
@@ -79,7 +91,7 @@ if TRAINING:
             " --init {input.init:q} --output results/models/pretrain_full --seed {params.seed} {params.devices}"
             " --set trainer.threads={threads} > {log:q} 2>&1"
 
-    for _analysis, _spec in TRAINING.get("finetune", {}).items():
+    for _analysis, _spec in TRAINING["finetune"].items():
 
         rule:
             name:
@@ -96,14 +108,14 @@ if TRAINING:
                 resolved=f"results/models/finetune_{_analysis}/config.yaml",
             params:
                 devices=device_flags(),
-                seed=TRAINING.get("seed", 1),
+                seed=TRAINING["seed"],
                 init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
                 out=f"results/models/finetune_{_analysis}",
-                overrides=" ".join(f"--set {k}={v}" for k, v in _spec.get("set", {}).items()),
-            threads: TRAINING.get("threads", 2)
+                overrides=set_flags(_spec["set"]),
+            threads: TRAINING["threads"]
             resources:
-                gpu=TRAINING.get("gpus", 0),
-                runtime=TRAINING.get("runtime_min", 60),
+                gpu=TRAINING["gpus"],
+                runtime=TRAINING["runtime_min"],
             log:
                 f"logs/train/finetune_{_analysis}.log",
             benchmark:
@@ -121,9 +133,9 @@ if TRAINING:
                 checkpoint=f"results/models/finetune_{_analysis}/best.ckpt",
             output:
                 f"results/predictions/{_analysis}.h5",
-            threads: TRAINING.get("threads", 2)
+            threads: TRAINING["threads"]
             resources:
-                gpu=TRAINING.get("gpus", 0),
+                gpu=TRAINING["gpus"],
             log:
                 f"logs/predict/{_analysis}.log",
             benchmark:
@@ -135,6 +147,9 @@ if TRAINING:
 
 # Training-size scans of the paper: Scratch / SSL / Full fine-tunes on fractions
 # of the training set, several seeds each; `snakemake ... scans` (not part of `all`).
+# The seed of a run is both its model seed (--seed) and the seed of its training subset
+# (data.subset_seed): Scratch, SSL and Full at one seed train on the same events, and for
+# one seed the subset of a smaller fraction lies inside that of a larger one.
 SCAN_INIT = {"scratch": None, "ssl": "pretrain_ssl", "full": "pretrain_full"}
 
 
@@ -146,7 +161,7 @@ def scan_runs(analysis):
     )
 
 
-SCANNED = [a for a, spec in TRAINING.get("finetune", {}).items() if "scan" in spec]
+SCANNED = [a for a, spec in TRAINING["finetune"].items() if "scan" in spec] if TRAINING else []
 
 if SCANNED:
 
@@ -167,18 +182,22 @@ if SCANNED:
             init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
             out=lambda w: f"results/scans/{w.analysis}/{w.variant}_f{w.fraction}_s{w.seed}",
             devices=device_flags(),
-        threads: TRAINING.get("threads", 2)
+            overrides=lambda w: set_flags(
+                TRAINING["finetune"][w.analysis]["set"], TRAINING["finetune"][w.analysis]["scan"]["set"]
+            ),
+        threads: TRAINING["threads"]
         resources:
-            gpu=TRAINING.get("gpus", 0),
-            runtime=TRAINING.get("runtime_min", 60),
+            gpu=TRAINING["gpus"],
+            runtime=TRAINING["runtime_min"],
         log:
             "logs/scans/{analysis}/{variant}_f{fraction}_s{seed}.log",
         benchmark:
             "benchmarks/scans/{analysis}/{variant}_f{fraction}_s{seed}.tsv"
         shell:
             "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
-            " {params.init} --output {params.out} --seed {wildcards.seed} {params.devices}"
-            " --set data.train_fraction={wildcards.fraction} --set trainer.threads={threads} > {log:q} 2>&1"
+            " {params.init} --output {params.out} --seed {wildcards.seed} {params.devices} {params.overrides}"
+            " --set data.train_fraction={wildcards.fraction} --set data.subset_seed={wildcards.seed}"
+            " --set trainer.threads={threads} > {log:q} 2>&1"
 
     rule scan_summary:
         input:

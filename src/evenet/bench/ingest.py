@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from evenet.io.branches import STEP_SIZE
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("ingest", help="events/s of ingest+preselect+build vs a bare uproot read", description=__doc__)
@@ -27,7 +29,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--selections", default="config/selections.yaml", help="selection parameters YAML")
     p.add_argument("--truth", default='{"max_invisible": 2}', help="truth config JSON, as for evenet select")
     p.add_argument("--repeat", type=int, default=1, help="repeat the file's events N times first")
-    p.add_argument("--step-size", type=int, default=50_000, help="events per chunk, for both sides (the demo config uses 50000)")
+    p.add_argument("--step-size", type=int, default=STEP_SIZE, help="events per chunk, for both sides (the pipeline's default)")
     p.set_defaults(func=run)
 
 

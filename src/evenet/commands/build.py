@@ -10,11 +10,18 @@ def add_parser(subparsers) -> None:
     p.add_argument("--sample", required=True, help="sample name, stored as an attribute")
     p.add_argument("--stream", required=True, help="stream name, stored as an attribute")
     p.add_argument("--classes", nargs="*", default=[], help="class names of the stream, in label order")
+    p.add_argument("--truth", default="{}",
+                   help="the stream's truth block as JSON (or @file): its resonances, product symmetries and "
+                        "identical resonances are stored as the file's assignment topology")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from evenet.commands.select import json_arg
     from evenet.pipeline.build import build_pointcloud
+    from evenet.pointcloud.topology import assignment_topology
 
-    build_pointcloud(args.input, args.output, {"sample": args.sample, "stream": args.stream, "class_names": args.classes})
+    topology = assignment_topology(json_arg(args.truth, "truth"))
+    build_pointcloud(args.input, args.output, {"sample": args.sample, "stream": args.stream, "class_names": args.classes},
+                     topology=topology)
     return 0

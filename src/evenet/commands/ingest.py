@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evenet.io.branches import FORMATS
+from evenet.io.branches import FORMATS, STEP_SIZE
 
 
 def add_parser(subparsers) -> None:
@@ -10,7 +10,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("input", help="ROOT file")
     p.add_argument("--format", required=True, choices=FORMATS, help="input format")
     p.add_argument("-o", "--output", required=True, help="output Parquet file")
-    p.add_argument("--step-size", type=int, default=100_000, help="events per chunk (bounds memory)")
+    p.add_argument("--step-size", type=int, default=STEP_SIZE, help="events per chunk (bounds memory)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

@@ -29,7 +29,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--split", default='{"fractions": {"train": 0.8, "val": 0.1, "test": 0.1}, "seed": 0}',
                    help="JSON: {fractions: {train, val, test}, seed}")
     p.add_argument("--truth", default="{}",
-                   help="JSON: {resonances: {...}, match_dr: 0.4, parton_copy: first|last, max_invisible: N}")
+                   help="JSON: {resonances: {...}, identical: [...], match_dr: 0.4, parton_copy: first|last, "
+                        "max_invisible: N}")
     p.add_argument("-o", "--output", required=True, help="selected-events Parquet file")
     p.add_argument("--cutflow", required=True, help="cutflow JSON file")
     p.set_defaults(func=run)
@@ -42,7 +43,8 @@ def run(args) -> int:
 
     split = json_arg(args.split, "split")
     truth = json_arg(args.truth, "truth")
-    unknown = set(truth) - {"resonances", "match_dr", "parton_copy", "max_invisible"}
+    # identical (and each resonance's symmetric) describe the assignment topology that build stores.
+    unknown = set(truth) - {"resonances", "identical", "match_dr", "parton_copy", "max_invisible"}
     if unknown:
         raise ConfigError(f"truth: unknown key(s) {sorted(unknown)}")
     if truth.get("parton_copy", "first") not in ("first", "last"):

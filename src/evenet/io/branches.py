@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 FORMATS = ("nanoaod", "delphes")
+# Events per chunk read at a time when none is given; the pipeline config's `step_size`
+# default (workflow/schemas/config.schema.yaml) is the same number, a test keeps them equal.
+STEP_SIZE = 50_000
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from evenet.io.events import KINEMATIC_FIELDS
 log = logging.getLogger(__name__)
 
 FORMATS = B.FORMATS
+STEP_SIZE = B.STEP_SIZE
 TREE_NAME = {"nanoaod": "Events", "delphes": "Delphes"}
 
 
@@ -228,7 +229,7 @@ def _read_ahead(iterator: Iterator, depth: int = 1) -> Iterator:
 def iterate_events(
     path: str | Path,
     fmt: str,
-    step_size: int = 100_000,
+    step_size: int = STEP_SIZE,
     want_truth: bool = True,
     progress: bool = False,
     plan: FilePlan | None = None,

@@ -4,7 +4,9 @@ Inputs of :meth:`EveNet.forward` (a dict, physical units, padding zero):
 
 * ``source`` float (B, N, 7), ``source_mask`` bool (B, N), ``globals`` float (B, 10);
 * optional ``invisible`` float (B, M, F_inv) + ``invisible_mask`` bool (B, M) (neutrinos);
-* optional ``label`` long (B,): process label conditioning the generation heads (default 0).
+* optional ``label`` long (B,): the event's process class; a generation head built with
+  ``num_labels`` > 1 is conditioned on it (one-hot embedding), one with ``num_labels`` = 1
+  (the default) ignores it. Training feeds ``CLASSIFICATIONS/EVENT/process``.
 
 Passes run in one forward, as the heads configured need them:
 
@@ -37,6 +39,14 @@ from evenet.model.normalization import FeatureNormalizer, apply_statistics
 from evenet.model.pet import PETBody
 
 
+def _num_labels(options: Mapping, name: str) -> int:
+    """Process classes a generation head is conditioned on (1: unconditioned)."""
+    value = options.get("num_labels", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"heads.{name}.num_labels must be an integer >= 1, got {value!r}")
+    return value
+
+
 def _indices(names, known, key: str) -> list[int]:
     out = []
     for name in names:
@@ -46,18 +56,10 @@ def _indices(names, known, key: str) -> list[int]:
     return out
 
 
-def _options(heads: Mapping, name: str, allowed: set[str]) -> dict:
-    options = dict(heads[name] or {})
-    unknown = set(options) - allowed
-    if unknown:
-        raise ConfigError(f"heads.{name}: unknown option(s) {', '.join(sorted(unknown))}")
-    return options
-
-
 class EveNet(nn.Module):
     def __init__(self, config: ModelConfig, heads: Mapping[str, Mapping | None], statistics: dict | None = None):
         super().__init__()
-        head_registry.check_head_names(heads)
+        head_registry.check_heads(heads)
         self.config = config
         self.head_options = {name: dict(options or {}) for name, options in heads.items()}
         dim = config.body.dim
@@ -78,14 +80,12 @@ class EveNet(nn.Module):
             if name in head_registry.DETERMINISTIC_HEADS and name != "classification":
                 self.heads[name] = head_registry.head_class(name)(hidden_dim=dim, **self.head_options[name])
         if "classification" in heads:
-            options = _options(heads, "classification", {"num_classes", "class_weights", "noised"})
+            options = dict(self.head_options["classification"])
             # noised: false drops the noise-perturbed term of Eq. 1 (plain clean cross entropy).
             self.classify_noised = bool(options.pop("noised", True))
-            if "num_classes" not in options:
-                raise ConfigError("heads.classification.num_classes is required")
             self.heads["classification"] = ClassificationHead(dim, config=config.classification, **options)
         if "point_cloud_generation" in heads:
-            options = _options(heads, "point_cloud_generation", {"num_labels", "generated_features", "condition_globals"})
+            options = self.head_options["point_cloud_generation"]
             self.generated_features.zero_()
             self.generated_features[_indices(options.get("generated_features", SOURCE_FEATURES), SOURCE_FEATURES,
                                              "heads.point_cloud_generation.generated_features")] = True
@@ -93,23 +93,24 @@ class EveNet(nn.Module):
             self.generation_globals[_indices(options.get("condition_globals", GLOBAL_FEATURES), GLOBAL_FEATURES,
                                              "heads.point_cloud_generation.condition_globals")] = True
             self.heads["point_cloud_generation"] = PointCloudDenoiser(
-                dim, dim, n_source, options.get("num_labels", 1), config.generation
+                dim, dim, n_source, _num_labels(options, "point_cloud_generation"), config.generation
             )
         if "neutrino_generation" in heads:
-            options = _options(heads, "neutrino_generation", {"num_labels", "num_features"})
+            options = self.head_options["neutrino_generation"]
             self.num_invisible_features = int(options.get("num_features", 4))
             if not 0 < self.num_invisible_features <= n_source:
                 raise ConfigError(f"heads.neutrino_generation.num_features must be in 1..{n_source}")
             self.invisible_norm = FeatureNormalizer(self.num_invisible_features)
             self.heads["neutrino_generation"] = PointCloudDenoiser(
-                dim, dim, n_source, options.get("num_labels", 1), config.generation, positions=True
+                dim, dim, n_source, _num_labels(options, "neutrino_generation"), config.generation, positions=True
             )
         if "global_generation" in heads:
-            options = _options(heads, "global_generation", {"num_labels", "targets", "conditions"})
+            options = self.head_options["global_generation"]
             self.global_targets = _indices(options.get("targets", []), GLOBAL_FEATURES, "heads.global_generation.targets")
             conditions = _indices(options.get("conditions", []), GLOBAL_FEATURES, "heads.global_generation.conditions")
             self.heads["global_generation"] = GlobalDenoiser(
-                1 + len(self.global_targets), conditions, options.get("num_labels", 1), config.global_generation
+                1 + len(self.global_targets), conditions, _num_labels(options, "global_generation"),
+                config.global_generation,
             )
         if statistics is not None:
             self.set_normalization(statistics)

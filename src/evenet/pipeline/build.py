@@ -10,8 +10,10 @@ import awkward as ak
 import numpy as np
 
 from evenet.atomic import atomic_output
+from evenet.errors import InputFileError
 from evenet.io.parquet import iterate_chunks, read_metadata
 from evenet.pointcloud import schema as S
+from evenet.pointcloud import topology as T
 from evenet.pointcloud.features import FlatObjects, global_arrays, invisible_arrays, source_arrays
 from evenet.pointcloud.writer import PointCloudWriter
 
@@ -54,15 +56,34 @@ def chunk_datasets(chunk: ak.Array) -> dict[str, np.ndarray]:
     return out
 
 
-def build_pointcloud(selected: str | Path, output: str | Path, attrs: dict) -> int:
-    """Write the HDF5 point cloud of one sample; return the number of events."""
+def _check_targets(datasets: dict[str, np.ndarray], expected: set[str], selected: Path) -> None:
+    """The chunk's truth targets are exactly the topology's products (simulation), or absent (data)."""
+    found = {name for name in datasets if name.startswith(f"{S.TARGETS}/")}
+    if found and found != expected:
+        differ = sorted(found ^ expected)
+        raise InputFileError(f"{selected}: truth targets differ from the stream's topology at {differ[0]} "
+                             "(select it again with the stream's truth block)")
+
+
+def build_pointcloud(selected: str | Path, output: str | Path, attrs: dict, topology: dict | None = None) -> int:
+    """Write the HDF5 point cloud of one sample; return the number of events.
+
+    ``topology``: the stream's assignment topology (:func:`evenet.pointcloud.topology.assignment_topology`),
+    stored as the ``topology`` attribute; the sample's truth targets must then be its products.
+    """
     meta = read_metadata(selected)
     attrs = {**attrs, "selection": meta["selection"], "is_data": bool(meta["is_data"]), "label": int(meta["label"])}
+    if topology is not None:
+        attrs[T.ATTRIBUTE] = topology
     attrs = {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in attrs.items()}
+    expected = {f"{S.TARGETS}/{r}/{p}" for r, p in T.products(topology)} if topology else None
     with atomic_output(output) as tmp:
         writer = PointCloudWriter(tmp, attrs)
         for chunk in iterate_chunks(selected):
-            writer.append(chunk_datasets(chunk), FEATURES)
+            datasets = chunk_datasets(chunk)
+            if expected is not None:
+                _check_targets(datasets, expected, Path(selected))
+            writer.append(datasets, FEATURES)
         writer.close()
     log.info("%s: %d events", output, writer.n_events)
     return writer.n_events

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from evenet.atomic import atomic_output
 from evenet.io.parquet import ChunkWriter
-from evenet.io.reader import iterate_events, plan_file, sum_generator_weights
+from evenet.io.reader import STEP_SIZE, iterate_events, plan_file, sum_generator_weights
 
 log = logging.getLogger(__name__)
 
 
-def ingest_file(source: str | Path, fmt: str, output: str | Path, step_size: int = 100_000, progress: bool = True) -> dict:
+def ingest_file(source: str | Path, fmt: str, output: str | Path, step_size: int = STEP_SIZE,
+                progress: bool = True) -> dict:
     """Read ``source`` chunk by chunk into ``output``; return the file summary also stored in its metadata."""
     plan = plan_file(source, fmt)
     sum_w, n_generated = sum_generator_weights(source, fmt)

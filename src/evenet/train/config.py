@@ -3,7 +3,9 @@
 A run's configuration is ``DEFAULTS`` <- the YAML file <- ``--set key=value``
 overrides (dotted keys, values parsed as YAML). Every key must exist in
 ``DEFAULTS`` (except under the free-form ``model.heads``, ``model.overrides``
-and ``loss_weights``), so a misspelt key is an error instead of being ignored.
+and ``loss_weights``), so a misspelt key is an error instead of being ignored;
+the options of each head are checked against what that head accepts
+(:func:`evenet.model.head_registry.check_heads`).
 The resolved configuration is saved next to each run as ``config.yaml``.
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from evenet.errors import ConfigError, InputFileError
+from evenet.model import head_registry
 
 # Free-form sections: their contents are checked by the model (heads) or the loss code.
 FREE_FORM = {"model.heads", "model.overrides", "loss_weights"}
@@ -40,6 +43,9 @@ DEFAULTS: dict = {
         "chunk_size": 4096,  # events read per HDF5 slice
         "shuffle_blocks": 8,  # slices mixed in one shuffle buffer (across files)
         "train_fraction": 1.0,  # fraction of the training split used (training-size scans)
+        # Seed of that subset: nested in train_fraction for one seed, independent of `seed` (the
+        # model's), so runs that differ only in their initial weights (Scratch/SSL/Full) share it.
+        "subset_seed": 0,
         "val_fraction": 1.0,
         "event_weights": "unit",  # unit | physical | balanced (physical, each class summing to the same total)
         "num_workers": 0,
@@ -62,7 +68,7 @@ DEFAULTS: dict = {
     "early_stopping": {"enabled": False, "patience": 5, "min_delta": 0.0},
     "finetune": {
         "init": None,  # checkpoint to start from (overridden by --init); None = random (Scratch)
-        "reuse_heads": [],  # heads whose weights are loaded from `init` as well
+        "reuse_heads": [],  # heads whose weights are loaded from `init` as well; "all": every head both have
         "normalization": "checkpoint",  # checkpoint | data: which normalisation an initialised model keeps
         "freeze": [],  # module prefixes frozen, e.g. [body, global_embedding]
         "adapters": 0,  # >0: adapter bottleneck; the backbone is frozen except its adapters
@@ -121,6 +127,18 @@ def parse_overrides(pairs: list[str]) -> dict:
     return nested
 
 
+def format_override(key: str, value) -> str:
+    """``key=value`` text that :func:`parse_overrides` reads back as ``value`` (one-line YAML flow style).
+
+    Callers that put it on a command line shell-quote it (a value may hold spaces,
+    lists or mappings).
+    """
+    text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"), sort_keys=False)
+    if text.endswith("\n...\n"):  # a plain scalar ends its document explicitly
+        text = text[: -len("...\n")]
+    return f"{key}={text.strip()}"
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> dict:
     """Defaults <- YAML file <- ``key=value`` overrides; unknown keys are a ConfigError."""
     config = DEFAULTS
@@ -151,8 +169,18 @@ def validate(config: dict) -> None:
         raise ConfigError(f"optimizer.name must be lion or adamw, got {opt['name']!r}")
     if config["finetune"]["normalization"] not in ("checkpoint", "data"):
         raise ConfigError("finetune.normalization must be checkpoint or data")
-    if not config["model"]["heads"]:
+    heads = config["model"]["heads"]
+    if not heads:
         raise ConfigError("model.heads: at least one head is required")
+    # The assignment topology may be left to the data (the stream's HDF5 carries it).
+    head_registry.check_heads(heads, deferred={"assignment.topology"})
+    reuse = config["finetune"]["reuse_heads"]
+    if reuse != "all":
+        if not isinstance(reuse, list):
+            raise ConfigError(f"finetune.reuse_heads must be a list of heads or 'all', got {reuse!r}")
+        absent = [h for h in reuse if h not in heads]
+        if absent:
+            raise ConfigError(f"finetune.reuse_heads: {', '.join(map(str, absent))} not among model.heads")
     unknown = set(config["loss_weights"]) - set(config["model"]["heads"])
     if unknown:
         raise ConfigError(f"loss_weights: no such head(s) {', '.join(sorted(unknown))}")

@@ -59,7 +59,7 @@ class PointCloudDataModule(pl.LightningDataModule):
 
     def _stream(self, split: str, fraction: float, shuffle: bool, drop_last: bool) -> PointCloudStream:
         d = self.data
-        blocks = index_blocks(self.files, split, int(d["chunk_size"]), fraction, int(d.get("subset_seed", 0)))
+        blocks = index_blocks(self.files, split, int(d["chunk_size"]), fraction, int(d["subset_seed"]))
         mode = d["event_weights"]
         class_weight = None
         if mode == "balanced":

@@ -146,29 +146,29 @@ class PointCloudStream(IterableDataset):
         handle = self._file(block.file)
         local = block.rows - block.start
         sl = slice(block.start, block.stop)
-        n = len(local)
-        try:
-            out = {
-                "source": handle[f"{schema.SOURCE}/data"][sl][local],
-                "source_mask": handle[f"{schema.SOURCE}/mask"][sl][local],
-                "globals": handle[f"{schema.GLOBALS}/data"][sl][local],
-                "process": handle[schema.CLASSIFICATION][sl][local].astype(np.int64),
-            }
-            weight = handle[schema.WEIGHT][sl][local].astype(np.float32) if self.physical_weights else np.ones(n, np.float32)
-            if self.class_weight is not None:
-                weight = weight * np.array([self.class_weight.get(int(c), 0.0) for c in out["process"]], np.float32)
-            out["weight"] = weight
-            if f"{schema.INVISIBLE}/data" in handle:
-                out["invisible"] = handle[f"{schema.INVISIBLE}/data"][sl][local]
-                out["invisible_mask"] = handle[f"{schema.INVISIBLE}/mask"][sl][local]
-            for resonance, products in self.resonances.items():
-                columns = []
-                for product in products:
-                    key = f"{schema.TARGETS}/{resonance}/{product}"
-                    columns.append(handle[key][sl][local] if key in handle else np.full(n, -1, np.int64))
-                out[f"targets/{resonance}"] = np.stack(columns, axis=1).astype(np.int64)
-        except KeyError as err:
-            raise InputFileError(f"{self.files[block.file]}: missing dataset ({err})") from None
+
+        def read(key: str) -> np.ndarray:
+            if key not in handle:
+                raise InputFileError(f"{self.files[block.file]}: missing dataset {key}")
+            return handle[key][sl][local]
+
+        out = {
+            "source": read(f"{schema.SOURCE}/data"),
+            "source_mask": read(f"{schema.SOURCE}/mask"),
+            "globals": read(f"{schema.GLOBALS}/data"),
+            "process": read(schema.CLASSIFICATION).astype(np.int64),
+        }
+        weight = read(schema.WEIGHT).astype(np.float32) if self.physical_weights else np.ones(len(local), np.float32)
+        if self.class_weight is not None:
+            weight = weight * np.array([self.class_weight.get(int(c), 0.0) for c in out["process"]], np.float32)
+        out["weight"] = weight
+        if f"{schema.INVISIBLE}/data" in handle:
+            out["invisible"] = read(f"{schema.INVISIBLE}/data")
+            out["invisible_mask"] = read(f"{schema.INVISIBLE}/mask")
+        for resonance, products in self.resonances.items():
+            # A product without a target dataset is an error, never "unmatched" (-1) in every event.
+            columns = [read(f"{schema.TARGETS}/{resonance}/{product}") for product in products]
+            out[f"targets/{resonance}"] = np.stack(columns, axis=1).astype(np.int64)
         return out
 
     def _read_window(self, window: list[Block], epoch: int, index: int) -> dict[str, np.ndarray]:

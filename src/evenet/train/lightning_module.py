@@ -10,6 +10,9 @@ Randomness of a training step (diffusion times, noise masks, dropout) is drawn
 from the global generator re-seeded with (seed, global step, rank), so a run
 resumed from a checkpoint repeats exactly the steps an uninterrupted run takes.
 Validation uses a fixed seed per batch, so validation losses are comparable.
+
+A non-finite loss stops the run with :class:`NonFiniteLossError` (a one-line user
+error naming the step and the heads), instead of training on NaN weights.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
-from evenet.errors import ConfigError
+from evenet.errors import ConfigError, UserError
 from evenet.model.heads.segmentation import segmentation_targets
 from evenet.model.heads.topology import ResonanceTopology
 from evenet.model.network import build_model
@@ -29,6 +32,18 @@ from evenet.train.metrics import classification_auc
 from evenet.train.optimizers import build_optimizer, build_schedule, scaled_hyperparameters
 
 MODEL_INPUTS = ("source", "source_mask", "globals", "invisible", "invisible_mask")
+
+
+class NonFiniteLossError(UserError):
+    """A training or validation loss that is NaN or infinite."""
+
+
+def model_inputs(batch: dict) -> dict:
+    """The network's inputs of a data batch; the event's process class is the ``label``
+    that generation heads with ``num_labels`` > 1 are conditioned on (docs/model.md)."""
+    inputs = {k: batch[k] for k in MODEL_INPUTS if k in batch}
+    inputs["label"] = batch["process"]
+    return inputs
 
 
 def step_seed(seed: int, step: int, rank: int = 0) -> int:
@@ -86,16 +101,22 @@ class EveNetModule(pl.LightningModule):
         return targets
 
     def _losses(self, batch: dict, noise_prob: float) -> tuple[torch.Tensor, dict, dict]:
-        inputs = {k: batch[k] for k in MODEL_INPUTS if k in batch}
-        outputs = self.model(inputs, noise_prob=noise_prob)
+        outputs = self.model(model_inputs(batch), noise_prob=noise_prob)
         losses = self.model.losses(outputs, self._targets(batch), batch["weight"])
         total = sum(self.loss_weights[name] * value for name, value in losses.items())
         return total, losses, outputs
+
+    def _check_finite(self, total: torch.Tensor, losses: dict, where: str) -> None:
+        if not torch.isfinite(total):
+            bad = ", ".join(f"{name} {float(value.detach()):g}" for name, value in losses.items() if not torch.isfinite(value))
+            raise NonFiniteLossError(f"non-finite {where} loss at step {self.global_step} ({bad or total}); "
+                                     "look for NaN/inf in the inputs or lower optimizer.lr")
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         torch.manual_seed(step_seed(int(self.config["seed"]), self.global_step, self.global_rank))
         noise_prob = self.noise_probability()
         total, losses, _ = self._losses(batch, noise_prob)
+        self._check_finite(total, losses, "training")
         size = batch["source"].shape[0]
         self.log("train/loss", total, prog_bar=True, batch_size=size)
         for name, value in losses.items():
@@ -107,6 +128,7 @@ class EveNetModule(pl.LightningModule):
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
             torch.manual_seed(step_seed(int(self.config["seed"]), batch_idx, 1_000_003))
             total, losses, outputs = self._losses(batch, float(self.config["noise"]["end"]))
+        self._check_finite(total, losses, "validation")
         size = batch["source"].shape[0]
         self.log("val/loss", total, prog_bar=True, batch_size=size, sync_dist=True)
         for name, value in losses.items():

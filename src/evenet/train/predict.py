@@ -28,7 +28,7 @@ from evenet.model.sampling import sample_invisible, sample_objects
 from evenet.pointcloud import schema as S
 from evenet.train.checkpoints import checkpoint_config, load_weights, network_state, read_checkpoint
 from evenet.train.dataset import PointCloudStream, expand_inputs, index_blocks
-from evenet.train.lightning_module import MODEL_INPUTS, EveNetModule
+from evenet.train.lightning_module import EveNetModule, model_inputs
 
 
 def load_network(path: str | Path) -> EveNetModule:
@@ -60,11 +60,7 @@ def predict(checkpoint: str | Path, inputs: list[str], output: str | Path, split
     network = module.model
     files = expand_inputs(inputs)
     blocks = index_blocks(files, split, 4096)
-    resonances = {}
-    if "assignment" in network.heads:
-        resonances = {r.name: list(r.products) for r in network.heads["assignment"].topology.resonances}
-    stream = PointCloudStream(files, blocks, batch_size, shuffle=False, drop_last=False, physical_weights=True,
-                              resonances=resonances)
+    stream = PointCloudStream(files, blocks, batch_size, shuffle=False, drop_last=False, physical_weights=True)
     generator = torch.Generator().manual_seed(seed)
     results: dict[str, list[np.ndarray]] = {}
 
@@ -72,7 +68,7 @@ def predict(checkpoint: str | Path, inputs: list[str], output: str | Path, split
         results.setdefault(name, []).append(value.cpu().numpy())
 
     for batch in stream:
-        inputs_ = {k: batch[k] for k in MODEL_INPUTS if k in batch}
+        inputs_ = model_inputs(batch)
         outputs = network.predict(inputs_)
         keep(S.CLASSIFICATION, batch["process"])
         keep(S.WEIGHT, batch["weight"])

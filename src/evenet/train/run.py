@@ -1,9 +1,12 @@
 """One training run (a pretraining stage or a fine-tune) from a resolved configuration.
 
-Writes into ``output``: ``config.yaml`` (the resolved configuration, first),
+Nothing is written before the inputs are checked (evenet.train.inputs: the data
+against the config, the --init checkpoint against the network, enough events for
+a batch). Then it writes into ``output``: ``config.yaml`` (the resolved configuration, first),
 ``last.ckpt`` (every ``checkpoint_every`` steps and at the end; resumable),
 ``best.ckpt`` (lowest validation loss) and ``metrics.json`` (last, atomically:
-its presence means the run finished).
+its presence means the run finished). A non-finite loss stops the run and removes
+what it wrote.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from evenet.train.callbacks import ConvergenceTracker
 from evenet.train.checkpoints import load_weights, network_state, read_checkpoint
 from evenet.train.config import save_config
 from evenet.train.datamodule import PointCloudDataModule
-from evenet.train.lightning_module import EveNetModule
+from evenet.train.dataset import expand_inputs
+from evenet.train.inputs import prepare as prepare_inputs
+from evenet.train.lightning_module import EveNetModule, NonFiniteLossError
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +67,10 @@ def initialise(module: EveNetModule, config: dict, init: str | None) -> list[str
         return []
     ft = config["finetune"]
     state = network_state(read_checkpoint(init), init)
-    return load_weights(module.model, state, init, reuse_heads=list(ft["reuse_heads"]),
+    reuse = ft["reuse_heads"]
+    if reuse == "all":  # stage 2 from stage 1: "all weights from the SSL phase were reused" (paper Sec. II C)
+        reuse = [h for h in module.model.heads if any(k.startswith(f"heads.{h}.") for k in state)]
+    return load_weights(module.model, state, init, reuse_heads=list(reuse),
                         keep_normalization=ft["normalization"] == "checkpoint")
 
 
@@ -80,7 +88,6 @@ def train(config: dict, data: list[str], output: str | Path, normalization: str 
           extra_callbacks: list | None = None) -> dict:
     """Train per ``config`` on the point-cloud files/directories ``data``; returns the metrics dict."""
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
     set_cpu_threads(int(config["trainer"]["threads"]))
     pl.seed_everything(int(config["seed"]), workers=True, verbose=False)
     init = init or config["finetune"]["init"]
@@ -90,14 +97,19 @@ def train(config: dict, data: list[str], output: str | Path, normalization: str 
     statistics = load_statistics(normalization) if normalization else None
     if statistics is None and (not init or config["finetune"]["normalization"] == "data"):
         raise ConfigError("--normalization is required without --init or with finetune.normalization: data")
-    save_config(config, output / "config.yaml")
+    files = expand_inputs(data)
+    config = prepare_inputs(config, files)
 
     module = EveNetModule(config, statistics)
     loaded = initialise(module, config, init)
     parameters = module.apply_finetune_strategy()
+    datamodule = PointCloudDataModule(files, config["data"], config["model"]["heads"], seed=int(config["seed"]))
+    datamodule.setup("fit")  # too few events for a batch: an error before anything is written
+    # Inputs checked: from here on the run writes. A metrics.json left by an earlier run is not this run's.
+    (output / "metrics.json").unlink(missing_ok=True)
+    save_config(config, output / "config.yaml")
     log.info("parameters: %d trainable of %d; %d tensors loaded from %s", parameters["trainable"],
              parameters["total"], len(loaded), init or "nothing (random init)")
-    datamodule = PointCloudDataModule(data, config["data"], config["model"]["heads"], seed=int(config["seed"]))
 
     tracker = ConvergenceTracker()
     callbacks: list = [tracker]
@@ -117,7 +129,12 @@ def train(config: dict, data: list[str], output: str | Path, normalization: str 
         # The data module re-enters the stream itself (PointCloudDataModule.state_dict); Lightning cannot see that.
         warnings.filterwarnings("ignore", ".*your dataloader is not resumable.*")
         warnings.filterwarnings("ignore", ".*`IterableDataset` has `__len__` defined.*")
-        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        try:
+            trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        except NonFiniteLossError:
+            for name in ("config.yaml", "last.ckpt", "best.ckpt"):  # weights on the way to NaN: not a result
+                (output / name).unlink(missing_ok=True)
+            raise
     wall = time.perf_counter() - started
     trainer.save_checkpoint(last, weights_only=False)
 

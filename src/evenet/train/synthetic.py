@@ -17,6 +17,8 @@ from evenet.pointcloud import schema as S
 from evenet.pointcloud.writer import PointCloudWriter
 
 SPLIT_OF_DIGIT = np.array([0] * 8 + [1, 2], dtype=np.uint8)
+# The assignment topology the files carry (docs/pointcloud.md, attribute ``topology``).
+TOPOLOGY = {"resonances": {"a1": {"products": ["b1", "b2"], "symmetric": [["b1", "b2"]]}}}
 
 
 def synthetic_events(n: int, label: int, seed: int, signal_scale: float = 2.0, first_event: int = 0) -> dict:
@@ -58,7 +60,8 @@ def write_synthetic_file(path: Path, n: int, label: int, seed: int, signal_scale
                          chunk: int = 1000) -> Path:
     """One file of ``n`` events of class ``label`` (written in chunks of ``chunk`` events)."""
     writer = PointCloudWriter(path, {"stream": "synthetic", "sample": path.stem, "selection": "none", "label": label,
-                                     "is_data": False, "class_names": json.dumps(["background", "signal"])})
+                                     "is_data": False, "class_names": json.dumps(["background", "signal"]),
+                                     "topology": json.dumps(TOPOLOGY)})
     features = {f"{S.SOURCE}/data": S.SOURCE_FEATURES, f"{S.GLOBALS}/data": S.GLOBAL_FEATURES,
                 f"{S.INVISIBLE}/data": S.INVISIBLE_FEATURES}
     for start in range(0, n, chunk):

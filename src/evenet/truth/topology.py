@@ -62,7 +62,8 @@ def parse_resonances(config: dict, key: str = "truth.resonances") -> list[Resona
             for token in path:
                 _class_ids(token, f"{key}.{name}.products.{product}")
             products[product] = path
-        unknown = set(spec) - {"pdgId", "products", "conjugate"}
+        # symmetric: products that may be swapped (for the assignment topology; matching ignores it)
+        unknown = set(spec) - {"pdgId", "products", "conjugate", "symmetric"}
         if unknown:
             raise ConfigError(f"{key}.{name}: unknown key(s) {sorted(unknown)}")
         out.append(Resonance(name, int(spec["pdgId"]), products, bool(spec.get("conjugate", True))))

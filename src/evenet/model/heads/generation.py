@@ -2,7 +2,7 @@
 
 * :class:`PointCloudDenoiser` - a small transformer decoder on top of the PET
   tokens, conditioned on the diffusion time, the event globals, the object
-  multiplicity and a process label; used both for the self-supervised masked
+  multiplicity and the process label (with ``num_labels`` > 1); used both for the self-supervised masked
   inpainting of objects and for the supervised generation of invisible
   particles (then with a position code telling the neutrino slots apart).
 * :class:`GlobalDenoiser` - a FiLM-conditioned MLP for event-level quantities
@@ -23,6 +23,13 @@ from evenet.model.attention import MultiHeadAttention, attention_mask
 from evenet.model.config import GenerationConfig, GlobalGenerationConfig
 from evenet.model.diffusion import masked_mse
 from evenet.model.layers import FourierTimeEmbedding, LayerScale, bridge
+
+
+def label_code(label: Tensor, num_labels: int, dtype: torch.dtype) -> Tensor:
+    """One-hot process label (B, num_labels); with one label every event gets the same code."""
+    if num_labels == 1:
+        label = torch.zeros_like(label)
+    return F.one_hot(label, num_labels).to(dtype)
 
 
 class DenoiserBlock(nn.Module):
@@ -81,7 +88,7 @@ class PointCloudDenoiser(nn.Module):
             x = (x + self.position(slot) * noised.unsqueeze(-1).to(x.dtype)) * m
         if count is not None:
             cond = cond + self.count_embed(count).unsqueeze(1)
-        cond = cond + self.label_embed(F.one_hot(label, self.num_labels).to(x.dtype)).unsqueeze(1)
+        cond = cond + self.label_embed(label_code(label, self.num_labels, x.dtype)).unsqueeze(1)
         attn_mask = attention_mask(mask, allowed)
         for block in self.blocks:
             cond = block(x, cond, m, attn_mask)
@@ -143,7 +150,7 @@ class GlobalDenoiser(nn.Module):
             token = torch.cat([self.cond_embed(globals_[:, self.condition_indices]), time_code], dim=-1)
         else:
             token = self.time_only(time_code)
-        cond = self.cond_mlp(token) + self.label_embed(F.one_hot(label, self.num_labels).to(x_t.dtype))
+        cond = self.cond_mlp(token) + self.label_embed(label_code(label, self.num_labels, x_t.dtype))
         scale, shift = cond.chunk(2, dim=-1)
         h = self.input_embed(x_t) * (1.0 + scale) + shift
         for block in self.blocks:
