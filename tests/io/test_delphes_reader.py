@@ -6,12 +6,8 @@ import awkward as ak
 import numpy as np
 import uproot
 
+from evenet.codes import STATUS_FLAG_IS_HARD_PROCESS, STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
 from evenet.io.delphes import ELECTRON_MASS, MUON_MASS
-from evenet.io.events import (
-    STATUS_FLAG_IS_HARD_PROCESS,
-    STATUS_FLAG_IS_LAST_COPY,
-    STATUS_FLAG_IS_PROMPT,
-)
 from evenet.io.reader import iterate_events
 
 

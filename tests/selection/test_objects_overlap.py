@@ -4,7 +4,8 @@ import awkward as ak
 import pytest
 from selection_testing import make_events
 
-from evenet.selection.objects import KIND_ELECTRON, KIND_JET, ObjectCuts, build_candidates, candidates
+from evenet.codes import KIND_ELECTRON, KIND_JET
+from evenet.selection.objects import ObjectCuts, build_candidates, candidates
 from evenet.selection.overlap import clean
 
 CUTS = ObjectCuts(pt_min=30.0, abs_eta_max=2.4)

@@ -38,10 +38,3 @@ OBJECT_COLLECTIONS = ("Electron", "Muon", "Tau", "Photon", "Jet")
 KINEMATIC_FIELDS = ("pt", "eta", "phi", "mass")
 MUON_ID_FIELDS = ("pfRelIso04_all", "ip3d", "dxy", "dz", "tightId")
 GENPART_FIELDS = ("pt", "eta", "phi", "mass", "pdgId", "motherIdx", "status", "statusFlags")
-
-# NanoAOD GenPart_statusFlags bits (PhysicsTools/NanoAOD genparticles_cff.py).
-STATUS_FLAG_IS_PROMPT = 0
-STATUS_FLAG_IS_HARD_PROCESS = 7
-STATUS_FLAG_FROM_HARD_PROCESS = 8
-STATUS_FLAG_IS_FIRST_COPY = 12
-STATUS_FLAG_IS_LAST_COPY = 13

@@ -8,7 +8,7 @@ built from:
 
     pt, eta, phi, mass, energy (float64), btag (bool: Jet.btag >= working point;
     false for non-jets), isLepton (bool: electrons and muons), charge (int32;
-    0 for jets and photons), kind (int32, see KIND_*), source_index (int64,
+    0 for jets and photons), kind (int32, evenet.codes.KIND_*), source_index (int64,
     index into the reader's collection).
 """
 
@@ -19,16 +19,11 @@ from dataclasses import dataclass
 import awkward as ak
 import numpy as np
 
+from evenet.codes import KIND_ELECTRON, KIND_JET, KIND_MUON, KIND_PHOTON, KIND_TAU, LEPTON_KINDS
 from evenet.errors import ConfigError, UserError
 from evenet.physics.kinematics import energy
 from evenet.selection.jagged import ordered_concatenate
 from evenet.selection.parameters import Block
-
-KIND_JET = 0
-KIND_ELECTRON = 1
-KIND_MUON = 2
-KIND_TAU = 3
-KIND_PHOTON = 4
 
 # config name -> (event-record collection, kind code)
 COLLECTIONS = {
@@ -38,7 +33,6 @@ COLLECTIONS = {
     "tau": ("Tau", KIND_TAU),
     "photon": ("Photon", KIND_PHOTON),
 }
-LEPTON_KINDS = (KIND_ELECTRON, KIND_MUON)
 OBJECT_FIELDS = ("pt", "eta", "phi", "mass", "energy", "btag", "isLepton", "charge", "kind", "source_index")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import awkward as ak
 import numpy as np
 
-from evenet.io.events import STATUS_FLAG_IS_HARD_PROCESS, STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
+from evenet.codes import STATUS_FLAG_IS_HARD_PROCESS, STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
 
 
 @dataclass(frozen=True)
