@@ -18,7 +18,8 @@ def _jagged(values, counts, dtype):
 def write_delphes(path):
     # Event 0: two jets (one b-tagged with bits 0b11, one tau-tagged), one electron, one muon.
     # Event 1: one jet (b bit 1 only: not the working point of bit 0), nothing else.
-    # Particle record of event 0: t(22) -> t(62 copy) -> b(23), W(22) -> e(1), nu(1); a B hadron under the b.
+    # Particle record of event 0: t(22) -> t(62 copy) -> b(23), W(22) -> e(1), nu(1); a B hadron (decayed,
+    # status 2) under the b, and a neutrino from its decay.
     branches = {
         "Event.Number": _jagged([11, 12], [1, 1], np.int64),  # Delphes' Event is a one-entry collection
         "Event.Weight": _jagged([2.0, 0.5], [1, 1], np.float32),
@@ -44,10 +45,10 @@ def write_delphes(path):
         "Photon.E": _jagged([], [0, 0], np.float32),
         "MissingET.MET": _jagged([20.0, 5.0], [1, 1], np.float32),
         "MissingET.Phi": _jagged([0.2, -0.2], [1, 1], np.float32),
-        "Particle.PID": _jagged([6, 6, 5, 24, -11, 12, 521], [7, 0], np.int32),
-        "Particle.Status": _jagged([22, 62, 23, 22, 1, 1, 2], [7, 0], np.int32),
-        "Particle.M1": _jagged([-1, 0, 1, 1, 3, 3, 2], [7, 0], np.int32),
-        **{f"Particle.{k}": _jagged(np.ones(7), [7, 0], np.float32) for k in ("PT", "Eta", "Phi", "Mass")},
+        "Particle.PID": _jagged([6, 6, 5, 24, -11, 12, 521, 14], [8, 0], np.int32),
+        "Particle.Status": _jagged([22, 62, 23, 22, 1, 1, 2, 1], [8, 0], np.int32),
+        "Particle.M1": _jagged([-1, 0, 1, 1, 3, 3, 2, 6], [8, 0], np.int32),
+        **{f"Particle.{k}": _jagged(np.ones(8), [8, 0], np.float32) for k in ("PT", "Eta", "Phi", "Mass")},
     }
     with uproot.recreate(path) as f:
         tree = f.mktree("Delphes", {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in branches.items()})
@@ -77,9 +78,11 @@ def test_delphes_derived_status_flags(tmp_path):
     last = (flags >> STATUS_FLAG_IS_LAST_COPY) & 1
     hard = (flags >> STATUS_FLAG_IS_HARD_PROCESS) & 1
     prompt = (flags >> STATUS_FLAG_IS_PROMPT) & 1
-    assert list(last) == [0, 1, 1, 1, 1, 1, 1]  # only the first top has a copy below it
-    assert list(hard) == [1, 0, 1, 1, 0, 0, 0]
-    assert list(prompt) == [1, 1, 1, 1, 1, 1, 0]  # the B meson is a hadron
+    assert list(last) == [0, 1, 1, 1, 1, 1, 1, 1]  # only the first top has a copy below it
+    # hard process: status 21-29, and the W's decay products (a status-22 resonance that did not radiate)
+    assert list(hard) == [1, 0, 1, 1, 1, 1, 0, 0]
+    # CMS isPrompt: the B from hadronisation is prompt, the neutrino of its decay is not
+    assert list(prompt) == [1, 1, 1, 1, 1, 1, 1, 0]
 
 
 def test_delphes_generator_weight_sum(tmp_path):

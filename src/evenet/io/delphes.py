@@ -5,14 +5,16 @@ Delphes differs from NanoAOD in ways the record hides:
 - hadronic taus are jets with ``TauTag`` set: they move to ``Tau``;
 - ``Jet.BTag`` is a bit mask of working points: bit 0 becomes ``btag`` 0 or 1;
 - muons have no tight-ID flag (Delphes' efficiency formula already applied): all tight;
-- ``Particle`` has no statusFlags: they are derived from the record
-  (:func:`evenet.truth.genparticles.derived_status_flags`).
+- ``Particle`` has no statusFlags: they are derived from the record with the
+  definitions the generator and CMS use (:func:`evenet.genflags.status_flags`).
 """
 
 from __future__ import annotations
 
 import awkward as ak
 import numpy as np
+
+from evenet.genflags import status_flags
 
 ELECTRON_MASS = 0.000511
 MUON_MASS = 0.1056584
@@ -51,9 +53,11 @@ def finish_delphes_chunk(events: ak.Array) -> ak.Array:
 
 
 def _with_status_flags(genpart: ak.Array) -> ak.Array:
-    from evenet.truth.genparticles import build_tree, derived_status_flags
-
-    tree = build_tree(genpart)
-    flat_status = ak.to_numpy(ak.flatten(genpart.status))
-    flags = derived_status_flags(tree, flat_status)
-    return ak.with_field(genpart, ak.unflatten(flags, ak.num(genpart, axis=1)), "statusFlags")
+    counts = ak.to_numpy(ak.num(genpart, axis=1))
+    start = np.repeat(np.cumsum(counts) - counts, counts)
+    local_mother = ak.to_numpy(ak.flatten(genpart.motherIdx)).astype(np.int64)
+    valid = (local_mother >= 0) & (local_mother < np.repeat(counts, counts))
+    flags = status_flags(
+        ak.to_numpy(ak.flatten(genpart.pdgId)), np.where(valid, start + local_mother, -1), ak.to_numpy(ak.flatten(genpart.status))
+    )
+    return ak.with_field(genpart, ak.unflatten(flags, counts), "statusFlags")

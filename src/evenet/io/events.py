@@ -20,8 +20,8 @@ field           content
 ``MET``         record: pt, phi
 ``GenPart``     simulation only: pt, eta, phi, mass, pdgId, motherIdx (index
                 into the same event's GenPart, -1 for none), status,
-                statusFlags (NanoAOD bit convention; Delphes files get
-                isLastCopy/isPrompt bits derived from the record)
+                statusFlags (NanoAOD bit convention, evenet.codes; Delphes
+                files get them derived by evenet.genflags)
 ``genWeight``   generator weight (1.0 for collision data)
 ``run``         run number (Delphes: 1)
 ``luminosityBlock``  (Delphes: 1)
