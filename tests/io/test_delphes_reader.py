@@ -39,6 +39,9 @@ def write_delphes(path):
         "Muon.Eta": _jagged([-0.3], [1, 0], np.float32),
         "Muon.Phi": _jagged([-1.0], [1, 0], np.float32),
         "Muon.Charge": _jagged([-1], [1, 0], np.int32),
+        "Muon.D0": _jagged([0.5], [1, 0], np.float32),  # mm
+        "Muon.DZ": _jagged([-2.0], [1, 0], np.float32),
+        "Muon.IsolationVar": _jagged([0.7], [1, 0], np.float32),
         "Photon.PT": _jagged([], [0, 0], np.float32),
         "Photon.Eta": _jagged([], [0, 0], np.float32),
         "Photon.Phi": _jagged([], [0, 0], np.float32),
@@ -66,7 +69,10 @@ def test_delphes_record(tmp_path):
     assert ak.to_list(events.Jet.btag) == [[1.0], [0.0]]
     assert ak.to_list(events.Tau.pt) == [[30.0], []] and ak.to_list(events.Tau.charge) == [[-1], []]
     assert np.isclose(events.Electron.mass[0][0], ELECTRON_MASS) and np.isclose(events.Muon.mass[0][0], MUON_MASS)
-    assert ak.all(events.Muon.tightId)
+    assert ak.all(events.Muon.tightId) and ak.all(events.Muon.softId)
+    # impact parameters in cm as in NanoAOD (Delphes stores mm), isolation as it is
+    assert np.allclose(ak.to_numpy(ak.flatten(events.Muon.dxy)), [0.05]) and np.allclose(ak.to_numpy(ak.flatten(events.Muon.dz)), [-0.2])
+    assert np.allclose(ak.to_numpy(ak.flatten(events.Muon.pfRelIso04_all)), [0.7])
     assert np.allclose(ak.to_numpy(events.MET.pt), [20.0, 5.0])
 
 

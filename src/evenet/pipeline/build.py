@@ -63,6 +63,7 @@ def build_pointcloud(selected: str | Path, output: str | Path, attrs: dict) -> i
         writer = PointCloudWriter(tmp, attrs)
         for chunk in iterate_chunks(selected):
             writer.append(chunk_datasets(chunk), FEATURES)
+        writer.group_attrs(S.META, {"event_id": meta["event_id"]})
         writer.close()
     log.info("%s: %d events", output, writer.n_events)
     return writer.n_events
