@@ -2,8 +2,9 @@
 
 ``iterate_events(path, fmt, needs=...)`` yields ``awkward.Array`` chunks with
 the fields of :mod:`evenet.io.events` that ``needs`` asks for; memory stays
-bounded by ``step_size`` whatever the file size. Every failure a user can fix is an :class:`InputFileError` whose one
-line names the file (and the branch or tree).
+bounded by ``step_size`` whatever the file size. Every failure a user can fix
+is an :class:`InputFileError` whose one line names the file (and the branch or
+tree).
 """
 
 from __future__ import annotations
@@ -95,58 +96,24 @@ def plan_file(path: str | Path, fmt: str, needs: RecordNeeds = FULL_RECORD) -> F
     """Check that the file has what ``needs`` requires and list the branches to read."""
     tree = open_tree(path, fmt)
     available = _branch_names(tree)
-    known = B.collections(fmt)
-    wanted: dict[str, str] = {}
 
-    def need(key: str, branch: str) -> None:
+    def need(branch: str) -> str:
         if branch not in available:
             raise InputFileError(f"{path}: missing branch '{branch}'")
-        wanted[key] = branch
+        return branch
 
-    requested = needs.collections
-    met_required = requested.pop("MET", None)
-    for name, required in list(requested.items()):
-        source = known[name].source
-        if source is not None:  # Delphes taus are cut out of the jets
-            requested[source] = requested.get(source, False) or required
-    read, empty = [], []
-    for name, required in requested.items():
-        coll = known[name]
-        if coll.source is not None:
-            continue
-        if coll.presence_branch() not in available:
-            if required:
-                raise InputFileError(f"{path}: missing branch '{coll.presence_branch()}' (collection {name})")
-            if name != "GenPart":  # absent, not empty, GenPart is what marks collision data
-                empty.append(name)
-            continue
-        read.append(name)
-        for fld, branch in coll.branches.items():
-            need(f"{name}.{fld}", branch)
-        for fld, branch in coll.optional_branches.items():
-            if branch in available:
-                wanted[f"{name}.{fld}"] = branch
-        for fld in needs.fields(name):
-            if fld in coll.derived_fields:
-                continue
-            branch = coll.branch_of(fld)
-            if branch is None:
-                raise InputFileError(f"{path}: {fmt} files have no branch for {name}.{fld}")
-            need(f"{name}.{fld}", branch)
-    empty += [name for name, coll in known.items() if name in requested and coll.source is not None and coll.source not in read]
-
+    wanted, read, empty = _plan_collections(path, fmt, needs, available, need)
+    requested_met = needs.collections.get("MET")
     met = B.NANOAOD_MET if fmt == "nanoaod" else B.DELPHES_MET
-    missing_met = [branch for branch in met.values() if branch not in available]
-    has_met = met_required is not None and not missing_met
-    if met_required and missing_met:
-        raise InputFileError(f"{path}: missing branch '{missing_met[0]}'")
-    if has_met:
+    has_met = requested_met is not None and all(branch in available for branch in met.values())
+    if requested_met:
+        wanted.update({f"MET.{fld}": need(branch) for fld, branch in met.items()})
+    elif has_met:
         wanted.update({f"MET.{fld}": branch for fld, branch in met.items()})
-
     for trigger in needs.triggers:
         if fmt != "nanoaod":
             raise InputFileError(f"{path}: {fmt} files have no trigger bits (asked for {B.NANOAOD_TRIGGER_PREFIX}{trigger})")
-        need(f"HLT.{trigger}", B.NANOAOD_TRIGGER_PREFIX + trigger)
+        wanted[f"HLT.{trigger}"] = need(B.NANOAOD_TRIGGER_PREFIX + trigger)
 
     if fmt == "nanoaod" and all(b in available for b in B.NANOAOD_EVENT_ID.values()):
         event_id = EVENT_ID_RUN_LUMI_EVENT
@@ -160,8 +127,42 @@ def plan_file(path: str | Path, fmt: str, needs: RecordNeeds = FULL_RECORD) -> F
     has_weight = weight_branch in available
     if has_weight:
         wanted["genWeight"] = weight_branch
-    return FilePlan(Path(path), fmt, tree, wanted, tuple(read), tuple(empty), has_met, met_required is not None,
+    return FilePlan(Path(path), fmt, tree, wanted, read, empty, has_met, requested_met is not None,
                     needs.triggers, event_id, has_weight)
+
+
+def _plan_collections(path, fmt: str, needs: RecordNeeds, available: set[str], need):
+    """(branches, collections read, optional collections the file lacks) for the collections ``needs`` names."""
+    known = B.collections(fmt)
+    requested = {name: required for name, required in needs.collections.items() if name != "MET"}
+    for name, required in list(requested.items()):
+        source = known[name].source
+        if source is not None:  # Delphes taus are cut out of the jets
+            requested[source] = requested.get(source, False) or required
+    wanted: dict[str, str] = {}
+    read, empty = [], []
+    for name, required in requested.items():
+        coll = known[name]
+        if coll.source is not None:
+            continue
+        if coll.presence_branch() not in available:
+            if required:
+                raise InputFileError(f"{path}: missing branch '{coll.presence_branch()}' (collection {name})")
+            if name != "GenPart":  # a file without GenPart has no truth: the collection stays absent
+                empty.append(name)
+            continue
+        read.append(name)
+        wanted.update({f"{name}.{fld}": need(branch) for fld, branch in coll.branches.items()})
+        wanted.update({f"{name}.{fld}": b for fld, b in coll.optional_branches.items() if b in available})
+        for fld in needs.fields(name):
+            if fld in coll.derived_fields:
+                continue
+            branch = coll.branch_of(fld)
+            if branch is None:
+                raise InputFileError(f"{path}: {fmt} files have no branch for {name}.{fld}")
+            wanted[f"{name}.{fld}"] = need(branch)
+    empty += [name for name in requested if known[name].source is not None and known[name].source not in read]
+    return wanted, tuple(read), tuple(empty)
 
 
 def _check_finite(path: Path, chunk: ak.Array, plan: FilePlan) -> None:
