@@ -97,3 +97,50 @@ def test_delphes_generator_weight_sum(tmp_path):
     path = tmp_path / "delphes.root"
     write_delphes(path)
     assert sum_generator_weights(path, "delphes") == (2.5, 2)
+
+
+# W- -> tau- nu_tau~, tau- (copied, then decayed: status 2) -> mu- nu_mu~ nu_tau; one event.
+TAU_EVENT = {
+    "pdgId": [-24, 15, 15, -16, 13, -14, 16],
+    "status": [22, 23, 2, 1, 1, 1, 1],
+    "mother": [-1, 0, 1, 0, 2, 2, 2],
+}
+# statusFlags CMS writes for it (isPrompt bit 0, isLastCopy bit 13): the tau's decay products are not prompt
+TAU_EVENT_CMS_FLAGS = [1 | 1 << 13, 1, 1 | 1 << 13, 1 | 1 << 13, 1 << 13, 1 << 13, 1 << 13]
+
+
+def _write_generator_record(path, fmt):
+    n = len(TAU_EVENT["pdgId"])
+    kin = {"pt": np.linspace(50.0, 10.0, n), "eta": np.zeros(n), "phi": np.linspace(-1.0, 1.0, n), "mass": np.zeros(n)}
+    if fmt == "nanoaod":
+        fields = {**{k: (v, np.float32) for k, v in kin.items()}, "pdgId": (TAU_EVENT["pdgId"], np.int32),
+                  "status": (TAU_EVENT["status"], np.int32), "genPartIdxMother": (TAU_EVENT["mother"], np.int32),
+                  "statusFlags": (TAU_EVENT_CMS_FLAGS, np.int32)}
+        tree, branches = "Events", {"GenPart": ak.zip({k: _jagged(v, [n], t) for k, (v, t) in fields.items()})}
+        counter, name = (lambda c: f"n{c}"), (lambda o, i: f"{o}_{i}")
+    else:
+        names = {"pt": "PT", "eta": "Eta", "phi": "Phi", "mass": "Mass"}
+        fields = {**{names[k]: (v, np.float32) for k, v in kin.items()}, "PID": (TAU_EVENT["pdgId"], np.int32),
+                  "Status": (TAU_EVENT["status"], np.int32), "M1": (TAU_EVENT["mother"], np.int32)}
+        tree, branches = "Delphes", {"Particle": ak.zip({k: _jagged(v, [n], t) for k, (v, t) in fields.items()})}
+        counter, name = (lambda c: f"{c}_size"), (lambda o, i: f"{o}.{i}")
+    with uproot.recreate(path) as f:
+        f.mktree(tree, branches, counter_name=counter, field_name=name)
+
+
+def test_tau_decay_neutrinos_are_not_targets_in_either_format(tmp_path):
+    """Delphes' Particle gets the flags CMS writes into NanoAOD, so both give the same neutrino targets:
+    only the W's neutrino, not the two from the tau decay."""
+    from evenet.io.needs import RecordNeeds
+    from evenet.truth.targets import invisible_targets
+
+    targets = {}
+    for fmt in ("nanoaod", "delphes"):
+        path = tmp_path / f"{fmt}.root"
+        _write_generator_record(path, fmt)
+        (events,) = list(iterate_events(path, fmt, needs=RecordNeeds(frozenset({"GenPart"}))))
+        prompt_and_last = (1 << STATUS_FLAG_IS_PROMPT) | (1 << STATUS_FLAG_IS_LAST_COPY)
+        assert (events.GenPart.statusFlags & prompt_and_last).tolist() == [TAU_EVENT_CMS_FLAGS]
+        targets[fmt] = invisible_targets(events, 3)
+    for fmt, found in targets.items():
+        assert found["pdgId"].tolist() == [[-16, 0, 0]] and found["mask"].tolist() == [[True, False, False]], fmt
