@@ -282,3 +282,18 @@ def test_real_collision_file_through_the_dimuon_needs(nanoaod, tmp_path, muon, t
     with h5py.File(h5) as f:
         assert f[S.META].attrs["event_id"] == EVENT_ID_RUN_LUMI_EVENT
         assert set(f[f"{S.META}/event"][:]) <= set(ak.to_numpy(raw.event)[two])
+
+
+def test_select_names_what_the_ingested_events_lack(tmp_path, capsys):
+    """Ingested for a selection without muon id, then selected with one: one line naming the record key."""
+    skim = tmp_path / "skim.root"
+    write_skim(skim, muon_arrays(seed=7), id_fields=("tightId",))
+    ingested = tmp_path / "ev.parquet"
+    needs = stream_record_needs("dimuon", dimuon_block(), {})
+    assert main(["ingest", str(skim), "--format", "nanoaod", "--needs", needs.to_json(), "--no-progress", "-o", str(ingested)]) == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(["select", str(ingested), "--selection", "dimuon", "--selection-params", json.dumps(dimuon_block(id="soft")),
+                 "--lumi-pb", "1000", "-o", str(out / "s.parquet"), "--cutflow", str(out / "c.json")])
+    assert code == 2 and list(out.iterdir()) == []
+    assert "ev.parquet: ingested without Muon.softId, which the selection needs" in capsys.readouterr().err

@@ -58,6 +58,14 @@ class FilePlan:
     def has_truth(self) -> bool:
         return "GenPart" in self.collections
 
+    def read_keys(self) -> list[str]:
+        """Record keys (evenet.io.needs) this plan fills from the file."""
+        known = B.collections(self.fmt)
+        keys = set(self.collections) | {k for k in self.branches if "." in k and not k.startswith("MET.")}
+        keys |= {f"{name}.{f}" for name in self.collections for f in known[name].derived_fields}
+        keys |= {name for name, coll in known.items() if coll.source in self.collections}
+        return sorted(keys | ({"MET"} if self.has_met else set()))
+
     @property
     def num_entries(self) -> int:
         return int(self.tree.num_entries)

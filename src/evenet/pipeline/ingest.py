@@ -54,6 +54,7 @@ def ingest_file(source: str | Path, fmt: str, output: str | Path, step_size: int
         "n_generated": n_generated,
         "is_data": not plan.has_generator_weight,
         "event_id": plan.event_id,
+        "read": plan.read_keys(),
     }
     with atomic_output(output) as tmp:
         writer = ChunkWriter(tmp, summary)

@@ -57,23 +57,22 @@ def _merge_cutflow(total: list[dict] | None, chunk: list[dict]) -> list[dict]:
     return total
 
 
-def _sample_summary(inputs: list[Path]) -> tuple[float, bool, str]:
-    """(sum of generator weights, is collision data, event_id) of a sample's ingested files."""
+def _sample_summary(inputs: list[Path], needs: RecordNeeds) -> tuple[float, bool, str]:
+    """(sum of generator weights, is collision data, event_id) of a sample's ingested files;
+    each file must hold every record key the selection requires."""
     metas = [read_metadata(p) for p in inputs]
+    for path, meta in zip(inputs, metas):
+        if "read" not in meta or "event_id" not in meta:
+            raise InputFileError(f"{path}: ingested by an older evenet (no record of what was read); ingest it again")
+        missing = sorted(needs.required - set(meta["read"]))
+        if missing:
+            raise InputFileError(f"{path}: ingested without {', '.join(missing)}, which the selection needs "
+                                 "(ingest with it in --needs; the workflow does this itself)")
     for key, what in (("is_data", "collision data and simulation files"), ("event_id", "files with and without event numbers")):
         for path, meta in zip(inputs[1:], metas[1:]):
             if meta[key] != metas[0][key]:
                 raise InputFileError(f"{path}: a sample mixes {what} ({inputs[0]}: {metas[0][key]}, this file: {meta[key]})")
     return sum(m["sum_generator_weights"] for m in metas), metas[0]["is_data"], metas[0]["event_id"]
-
-
-def _check_record(path: Path, chunk: ak.Array, needs: RecordNeeds) -> None:
-    """The ingested record has every part the selection requires; else one line naming it."""
-    for key in sorted(needs.required):
-        name, _, field = key.partition(".")
-        if name not in chunk.fields or (field and field not in chunk[name].fields):
-            raise InputFileError(f"{path}: the ingested events have no {key}, which selections need "
-                                 "(ingest again with it in --needs; the workflow does this itself)")
 
 
 def selected_record(events: ak.Array, job: SelectJob, scale: float | None, has_truth: bool) -> ak.Array:
@@ -113,7 +112,7 @@ def select_sample(inputs: list[str | Path], job: SelectJob, output: str | Path, 
     if not inputs:
         raise ConfigError("select: no input files")
     needs = record_needs(job.selection, job.selection_params)  # fails on bad config before reading anything
-    sum_w, is_data, event_id = _sample_summary(inputs)
+    sum_w, is_data, event_id = _sample_summary(inputs, needs)
     if is_data and job.xsec_pb is not None:
         raise ConfigError(f"samples.{job.sample}.xsec_pb: the sample is collision data (its files have no generator "
                           "weight), which is not normalised to a cross section; remove xsec_pb")
@@ -129,9 +128,7 @@ def select_sample(inputs: list[str | Path], job: SelectJob, output: str | Path, 
     with atomic_output(output) as tmp:
         writer = ChunkWriter(tmp, meta)
         for path in inputs:
-            for i, chunk in enumerate(iterate_chunks(path)):
-                if i == 0:
-                    _check_record(path, chunk, needs)
+            for chunk in iterate_chunks(path):
                 result = select(chunk, job.selection, job.selection_params)
                 has_truth = "GenPart" in chunk.fields
                 cutflow = _merge_cutflow(cutflow, result.cutflow)
