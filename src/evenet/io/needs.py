@@ -5,6 +5,7 @@ one field of a collection beyond its kinematics (``Muon.tightId``), or a
 trigger bit (``HLT.IsoMu24``, from the NanoAOD branch ``HLT_IsoMu24``).
 
 * required: the file must have it; a missing branch is an error naming it.
+  A field or trigger bit named is always required.
 * optional: read when the file has it; an absent collection is read as empty
   (``MET`` as zero), with one log line.
 
@@ -31,8 +32,9 @@ class RecordNeeds:
     optional: frozenset[str] = frozenset()
 
     def __post_init__(self):
-        object.__setattr__(self, "required", frozenset(self.required))
-        object.__setattr__(self, "optional", frozenset(self.optional) - frozenset(self.required))
+        fields = {key for key in self.optional if "." in key}  # a field or trigger bit named is always required
+        object.__setattr__(self, "required", frozenset(self.required) | fields)
+        object.__setattr__(self, "optional", frozenset(self.optional) - self.required)
         for key in self.required | self.optional:
             check_key(key)
 
@@ -43,15 +45,15 @@ class RecordNeeds:
     def collections(self) -> dict[str, bool]:
         """Collection name -> required?, for every collection named (directly or by a field)."""
         out: dict[str, bool] = {}
-        for key in sorted(self.optional) + sorted(self.required):
+        for key in sorted(self.optional | self.required):
             name = key.split(".", 1)[0]
             if name != TRIGGER:
-                out[name] = out.get(name, False) or key in self.required or "." in key
+                out[name] = out.get(name, False) or key in self.required
         return out
 
     def fields(self, collection: str) -> tuple[str, ...]:
         """Fields of ``collection`` named beyond its kinematics (all required)."""
-        return tuple(sorted(k.split(".", 1)[1] for k in self.required | self.optional if k.startswith(collection + ".")))
+        return tuple(sorted(k.split(".", 1)[1] for k in self.required if k.startswith(collection + ".")))
 
     @property
     def triggers(self) -> tuple[str, ...]:

@@ -38,9 +38,8 @@ COLLECTIONS = {
 }
 OBJECT_FIELDS = ("pt", "eta", "phi", "mass", "energy", "btag", "isLepton", "charge", "kind", "source_index")
 
-
 MUON_IDS = ("loose", "medium", "tight", "soft")
-# config key -> (record field, |value| compared, not value) of the muon impact-parameter cuts
+# muon impact-parameter cuts: config key -> (record field, whether the cut is on its absolute value)
 IMPACT_PARAMETER_CUTS = {"dxy_max": ("dxy", True), "dz_max": ("dz", True), "ip3d_max": ("ip3d", False), "sip3d_max": ("sip3d", False)}
 ISOLATION = "pfRelIso04_all"
 
@@ -58,7 +57,7 @@ class ObjectCuts:
     """(config key, maximum) of the impact-parameter cuts, keys of IMPACT_PARAMETER_CUTS"""
 
     @classmethod
-    def from_block(cls, block: Block, collection: str = "muon") -> ObjectCuts:
+    def from_block(cls, block: Block, collection: str) -> ObjectCuts:
         muon_keys = ("id", "iso_max", "iso_min", *IMPACT_PARAMETER_CUTS)
         if collection != "muon":
             for key in muon_keys:
