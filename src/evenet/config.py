@@ -3,7 +3,7 @@
 The JSON schema in ``workflow/schemas/config.schema.yaml`` fixes the shape and
 holds the defaults (:func:`validate_schema` fills them in);
 :func:`check_config` adds what a schema cannot say (files exist, streams name
-known samples, selections have a parameter block). Every problem is one
+known samples, selections have a valid parameter block). Every problem is one
 line naming the key, raised as :class:`~evenet.errors.ConfigError`.
 """
 
@@ -17,6 +17,7 @@ import yaml
 
 from evenet.errors import ConfigError
 from evenet.pointcloud.topology import assignment_topology
+from evenet.selection.preselections import parse_parameters
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -80,6 +81,7 @@ def check_config(config: dict, base: str | Path = ".", source: str = "config") -
     for stream, spec in config["streams"].items():
         if spec["selection"] not in selections:
             raise ConfigError(f"{source}: streams.{stream}.selection: no block '{spec['selection']}' in {config['selections']}")
+        parse_parameters(spec["selection"], selections[spec["selection"]])
         for cls, members in spec["classes"].items():
             for sample in members:
                 if sample not in config["samples"]:

@@ -18,7 +18,7 @@ FIELDS = {
     "Electron": {"pt": 0.0, "eta": 0.0, "phi": 0.0, "mass": 0.000511, "charge": -1},
     "Muon": {
         "pt": 0.0, "eta": 0.0, "phi": 0.0, "mass": 0.10566, "charge": -1,
-        "pfRelIso04_all": 0.0, "ip3d": 0.0, "dxy": 0.0, "dz": 0.0, "tightId": True,
+        "pfRelIso04_all": 0.0, "ip3d": 0.0, "sip3d": 0.0, "dxy": 0.0, "dz": 0.0, "tightId": True, "softId": True,
     },
     "Tau": {"pt": 0.0, "eta": 0.0, "phi": 0.0, "mass": 1.777, "charge": -1},
     "Photon": {"pt": 0.0, "eta": 0.0, "phi": 0.0, "mass": 0.0},

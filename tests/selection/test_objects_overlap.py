@@ -4,7 +4,8 @@ import awkward as ak
 import pytest
 from selection_testing import make_events
 
-from evenet.selection.objects import KIND_ELECTRON, KIND_JET, ObjectCuts, build_candidates, candidates
+from evenet.codes import KIND_ELECTRON, KIND_JET
+from evenet.selection.objects import ObjectCuts, build_candidates, candidates
 from evenet.selection.overlap import clean
 
 CUTS = ObjectCuts(pt_min=30.0, abs_eta_max=2.4)
@@ -40,7 +41,7 @@ def test_muon_identification_cuts():
         {"pt": 39.0, "tightId": False, "pfRelIso04_all": 0.01},
         {"pt": 38.0, "tightId": True, "pfRelIso04_all": 0.20},
     ]}])
-    cuts = ObjectCuts(pt_min=3.0, abs_eta_max=2.4, tight_id=True, iso_max=0.15)
+    cuts = ObjectCuts(pt_min=3.0, abs_eta_max=2.4, muon_id="tight", iso_max=0.15)
     assert candidates(events, "muon", cuts, 0.5).source_index.tolist() == [[0]]
 
 

@@ -7,7 +7,7 @@ from selection_testing import SHARED_DATA, default_config, load_nanoaod
 
 from evenet.physics.kinematics import delta_r
 from evenet.selection.dimuon import CHANNEL_OS, CHANNEL_SS, REGION_SB, REGION_SR
-from evenet.selection.objects import KIND_JET, KIND_MUON
+from evenet.codes import KIND_JET, KIND_MUON
 from evenet.selection.preselections import select
 
 NANOAOD = SHARED_DATA / "nanoaod"

@@ -8,7 +8,7 @@ from selection_testing import default_config, make_events
 
 from evenet.errors import ConfigError
 from evenet.selection.dimuon import CHANNEL_OS, CHANNEL_SS, REGION_SB, REGION_SR
-from evenet.selection.objects import KIND_ELECTRON, KIND_JET, KIND_MUON, KIND_PHOTON, KIND_TAU
+from evenet.codes import KIND_ELECTRON, KIND_JET, KIND_MUON, KIND_PHOTON, KIND_TAU
 from evenet.selection.preselections import select
 
 CONFIG = default_config()

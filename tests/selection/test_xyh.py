@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from selection_testing import default_config, make_events, perfect_ttbar_event
 
-from evenet.selection.objects import KIND_JET, KIND_MUON
+from evenet.codes import KIND_JET, KIND_MUON
 from evenet.selection.preselections import select
 
 CONFIG = default_config()["xyh"]

@@ -3,7 +3,12 @@
 import numpy as np
 
 from evenet.sim.record import GenRecord
-from evenet.sim.truth import FROM_HARD_PROCESS, IS_FIRST_COPY, IS_HARD_PROCESS, IS_LAST_COPY, IS_PROMPT, pruned_rows, remap_mothers, status_flags
+from evenet.codes import STATUS_FLAG_FROM_HARD_PROCESS as FROM_HARD_PROCESS
+from evenet.codes import STATUS_FLAG_IS_FIRST_COPY as IS_FIRST_COPY
+from evenet.codes import STATUS_FLAG_IS_HARD_PROCESS as IS_HARD_PROCESS
+from evenet.codes import STATUS_FLAG_IS_LAST_COPY as IS_LAST_COPY
+from evenet.codes import STATUS_FLAG_IS_PROMPT as IS_PROMPT
+from evenet.sim.truth import pruned_rows, remap_mothers, status_flags
 
 # rows: 0 g(in,-21) 1 g(in,-21) 2 t(-22) 3 t copy(-44) 4 W+(-22) 5 b(-23->-71 style) 6 mu+(23)
 #       7 nu(23) 8 B0 hadron(-83 decayed) 9 mu- from B decay(91)

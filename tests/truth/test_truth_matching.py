@@ -5,8 +5,7 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 
-from evenet.io.events import STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
-from evenet.selection.objects import KIND_ELECTRON, KIND_JET, KIND_MUON
+from evenet.codes import KIND_ELECTRON, KIND_JET, KIND_MUON, STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
 from evenet.truth.genparticles import build_tree
 from evenet.truth.targets import TruthConfig, assignment_targets, invisible_targets
 from evenet.truth.topology import parse_resonances

@@ -2,6 +2,8 @@
 
 import json
 
+from evenet.pipeline.ingest import sample_record_needs
+
 
 def sample_parts(sample):
     """Part indices of a sample: one per generated file or per listed input file."""
@@ -17,6 +19,11 @@ def raw_file(wildcards):
     if "files" in spec:
         return spec["files"][part]
     return f"results/generated/{wildcards.sample}/{part}.root"
+
+
+def sample_needs(sample):
+    """What ingest reads for a sample: the union of the needs of the selections of the streams it feeds."""
+    return sample_record_needs(config, SELECTIONS, sample).to_json()
 
 
 def ingested_files(wildcards):

@@ -7,6 +7,7 @@ rule ingest:
     output:
         "results/ingested/{sample}/{part}.parquet",
     params:
+        needs=lambda w: sample_needs(w.sample),
         fmt=lambda w: config["samples"][w.sample]["format"],
         step=config["step_size"],
     log:
@@ -14,4 +15,5 @@ rule ingest:
     benchmark:
         "benchmarks/ingest/{sample}/{part}.tsv"
     shell:
-        "evenet ingest {input:q} --format {params.fmt} --step-size {params.step} --no-progress -o {output:q} > {log:q} 2>&1"
+        "evenet ingest {input:q} --format {params.fmt} --step-size {params.step} --needs {params.needs:q} --no-progress"
+        " -o {output:q} > {log:q} 2>&1"

@@ -23,5 +23,6 @@ rule select:
         "benchmarks/select/{stream}/{sample}.tsv"
     shell:
         "evenet select {input:q} --selection {params.selection} --selection-params {params.selection_params:q}"
-        " --truth {params.truth:q} --split {params.split:q} --label {params.label} {params.xsec} --lumi-pb {params.lumi}"
+        " --truth {params.truth:q} --split {params.split:q} --label {params.label} --sample {wildcards.sample}"
+        " {params.xsec} --lumi-pb {params.lumi}"
         " -o {output.events:q} --cutflow {output.cutflow:q} > {log:q} 2>&1"

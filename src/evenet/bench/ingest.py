@@ -3,7 +3,8 @@ read of the same branches of the same file, measured in one run.
 
 The pipeline side runs the stages back to back in memory (reader -> selection
 -> truth targets -> point-cloud arrays -> compressed HDF5), the work that the
-ingest, select and build rules do minus their Parquet hand-over. It is timed
+ingest, select and build rules do minus their Parquet hand-over; both sides
+read the branches the selection and truth config need, as the workflow does. It is timed
 twice: all in one thread, and as the pipeline runs by default, with the next
 chunk read (decompressed) in a background thread while the current one is
 processed. ``--repeat N``
@@ -33,7 +34,7 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _repeated_copy(source: Path, fmt: str, repeat: int, target: Path) -> None:
+def _repeated_copy(source: Path, fmt: str, needs, repeat: int, target: Path) -> None:
     """Write the branches the reader uses, with the events repeated ``repeat`` times."""
     import awkward as ak
     import numpy as np
@@ -41,7 +42,7 @@ def _repeated_copy(source: Path, fmt: str, repeat: int, target: Path) -> None:
 
     from evenet.io.reader import plan_file
 
-    plan = plan_file(source, fmt)
+    plan = plan_file(source, fmt, needs)
     branches = sorted(set(plan.branches.values()))
     arrays = plan.tree.arrays(filter_name=branches, library="ak")
     n = len(arrays)
@@ -55,17 +56,17 @@ def _repeated_copy(source: Path, fmt: str, repeat: int, target: Path) -> None:
         tree.extend(data)
 
 
-def _bare_read(path: Path, fmt: str, step_size: int) -> int:
+def _bare_read(path: Path, fmt: str, needs, step_size: int) -> int:
     from evenet.io.reader import plan_file
 
-    plan = plan_file(path, fmt)
+    plan = plan_file(path, fmt, needs)
     n = 0
     for chunk in plan.tree.iterate(filter_name=sorted(set(plan.branches.values())), step_size=step_size, library="ak"):
         n += len(chunk)
     return n
 
 
-def _pipeline(path: Path, fmt: str, job, output: Path, step_size: int, read_ahead: bool = True) -> int:
+def _pipeline(path: Path, fmt: str, job, needs, output: Path, step_size: int, read_ahead: bool = True) -> int:
     from evenet.io.reader import iterate_events
     from evenet.pipeline.build import FEATURES, chunk_datasets
     from evenet.pipeline.select import selected_record
@@ -74,7 +75,7 @@ def _pipeline(path: Path, fmt: str, job, output: Path, step_size: int, read_ahea
 
     n = 0
     writer = PointCloudWriter(output, {"bench": True})
-    for events in iterate_events(path, fmt, step_size=step_size, read_ahead=read_ahead):
+    for events in iterate_events(path, fmt, step_size=step_size, needs=needs, read_ahead=read_ahead):
         result = select(events, job.selection, job.selection_params)
         selected = selected_record(result.events, job, 1.0, "GenPart" in events.fields)
         writer.append(chunk_datasets(selected), FEATURES)
@@ -86,6 +87,7 @@ def _pipeline(path: Path, fmt: str, job, output: Path, step_size: int, read_ahea
 def run(args) -> int:
     from evenet.commands.select import json_arg
     from evenet.config import load_yaml
+    from evenet.pipeline.ingest import stream_record_needs
     from evenet.pipeline.select import SelectJob
     from evenet.truth.targets import TruthConfig
     from evenet.truth.topology import parse_resonances
@@ -98,22 +100,23 @@ def run(args) -> int:
         split_fractions={"train": 0.8, "val": 0.1, "test": 0.1}, split_seed=0,
         truth=TruthConfig(tuple(parse_resonances(truth.get("resonances", {}))), max_invisible=int(truth.get("max_invisible", 0))),
     )
+    needs = stream_record_needs(job.selection, job.selection_params, truth)  # what the workflow's ingest reads
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.file)
         if args.repeat > 1:
             path = Path(tmp) / "repeated.root"
-            _repeated_copy(Path(args.file), args.format, args.repeat, path)
+            _repeated_copy(Path(args.file), args.format, needs, args.repeat, path)
         # Warm-up on the same file (page cache, numba compilation), then one timed pass each.
-        _bare_read(path, args.format, args.step_size)
-        _pipeline(Path(args.file), args.format, job, Path(tmp) / "warm.h5", args.step_size)
+        _bare_read(path, args.format, needs, args.step_size)
+        _pipeline(Path(args.file), args.format, job, needs, Path(tmp) / "warm.h5", args.step_size)
         start = time.perf_counter()
-        n_bare = _bare_read(path, args.format, args.step_size)
+        n_bare = _bare_read(path, args.format, needs, args.step_size)
         bare_s = time.perf_counter() - start
         start = time.perf_counter()
-        n_serial = _pipeline(path, args.format, job, Path(tmp) / "serial.h5", args.step_size, read_ahead=False)
+        n_serial = _pipeline(path, args.format, job, needs, Path(tmp) / "serial.h5", args.step_size, read_ahead=False)
         serial_s = time.perf_counter() - start
         start = time.perf_counter()
-        n_pipe = _pipeline(path, args.format, job, Path(tmp) / "out.h5", args.step_size)
+        n_pipe = _pipeline(path, args.format, job, needs, Path(tmp) / "out.h5", args.step_size)
         pipe_s = time.perf_counter() - start
     bare_rate, serial_rate, pipe_rate = n_bare / bare_s, n_serial / serial_s, n_pipe / pipe_s
     print(f"file        {args.file} x{args.repeat} ({n_pipe} events, {args.format}, selection {args.selection})")

@@ -24,7 +24,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--selection", required=True, help="preselection name (pretrain, xyh, haa, ttbar_2l, dimuon)")
     p.add_argument("--selection-params", required=True, help="the selection's config block as JSON (or @file)")
     p.add_argument("--label", type=int, default=0, help="process class label of the sample in its stream")
-    p.add_argument("--xsec-pb", type=float, default=None, help="cross section in pb (simulation)")
+    p.add_argument("--sample", default="<sample>", help="the sample's name in the config (named in messages)")
+    p.add_argument("--xsec-pb", type=float, default=None,
+                   help="cross section in pb (simulation; an error for collision data, whose files have no generator weight)")
     p.add_argument("--lumi-pb", type=float, required=True, help="integrated luminosity in 1/pb")
     p.add_argument("--split", default='{"fractions": {"train": 0.8, "val": 0.1, "test": 0.1}, "seed": 0}',
                    help="JSON: {fractions: {train, val, test}, seed}")
@@ -53,6 +55,7 @@ def run(args) -> int:
         selection=args.selection,
         selection_params=json_arg(args.selection_params, "selection-params"),
         label=args.label,
+        sample=args.sample,
         xsec_pb=args.xsec_pb,
         lumi_pb=args.lumi_pb,
         split_fractions=split.get("fractions", {"train": 0.8, "val": 0.1, "test": 0.1}),

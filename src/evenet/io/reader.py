@@ -1,9 +1,10 @@
 """Chunked reading of NanoAOD and Delphes files into the event record.
 
-``iterate_events(path, fmt)`` yields ``awkward.Array`` chunks with the fields
-of :mod:`evenet.io.events`; memory stays bounded by ``step_size`` whatever the
-file size. Every failure a user can fix is an :class:`InputFileError` whose one
-line names the file (and the branch or tree).
+``iterate_events(path, fmt, needs=...)`` yields ``awkward.Array`` chunks with
+the fields of :mod:`evenet.io.events` that ``needs`` asks for; memory stays
+bounded by ``step_size`` whatever the file size. Every failure a user can fix
+is an :class:`InputFileError` whose one line names the file (and the branch or
+tree).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tqdm.auto import tqdm
 from evenet.errors import InputFileError
 from evenet.io import branches as B
 from evenet.io.delphes import finish_delphes_chunk
-from evenet.io.events import KINEMATIC_FIELDS
+from evenet.io.events import EVENT_ID_DELPHES, EVENT_ID_ENTRY, EVENT_ID_RUN_LUMI_EVENT, KINEMATIC_FIELDS
+from evenet.io.needs import FULL_RECORD, RecordNeeds
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +36,36 @@ TREE_NAME = {"nanoaod": "Events", "delphes": "Delphes"}
 
 @dataclass(frozen=True)
 class FilePlan:
-    """What will be read from one file: the branches, and which collections it has."""
+    """What will be read from one file: the branches, and which parts of the record it fills."""
 
     path: Path
     fmt: str
     tree: uproot.TTree
     branches: dict[str, str]
     """flat key 'Collection.field' (or scalar name) -> branch name"""
-    collections: tuple[B.Collection, ...]
-    missing_collections: tuple[str, ...]
+    collections: tuple[str, ...]
+    """collections read from the file"""
+    empty: tuple[str, ...]
+    """optional collections the file lacks: read as empty"""
+    has_met: bool
+    met_wanted: bool
+    triggers: tuple[str, ...]
+    """trigger bits, named without the HLT_ prefix"""
+    event_id: str
+    """how events are identified: one of evenet.io.events.EVENT_IDS"""
     has_generator_weight: bool
 
     @property
     def has_truth(self) -> bool:
-        return any(c.name == "GenPart" for c in self.collections)
+        return "GenPart" in self.collections
+
+    def read_keys(self) -> list[str]:
+        """Record keys (evenet.io.needs) this plan fills from the file."""
+        known = B.collections(self.fmt)
+        keys = set(self.collections) | {k for k in self.branches if "." in k and not k.startswith("MET.")}
+        keys |= {f"{name}.{f}" for name in self.collections for f in known[name].derived_fields}
+        keys |= {name for name, coll in known.items() if coll.source in self.collections}
+        return sorted(keys | ({"MET"} if self.has_met else set()))
 
     @property
     def num_entries(self) -> int:
@@ -83,47 +101,77 @@ def _branch_names(tree: uproot.TTree) -> set[str]:
     return {key.rsplit("/", 1)[-1] for key in tree.keys(recursive=True)}
 
 
-def plan_file(path: str | Path, fmt: str, want_truth: bool = True) -> FilePlan:
-    """Check that the file has what the record needs and list the branches to read."""
+def plan_file(path: str | Path, fmt: str, needs: RecordNeeds = FULL_RECORD) -> FilePlan:
+    """Check that the file has what ``needs`` requires and list the branches to read."""
     tree = open_tree(path, fmt)
     available = _branch_names(tree)
-    collections = B.NANOAOD_COLLECTIONS if fmt == "nanoaod" else B.DELPHES_COLLECTIONS
-    wanted: dict[str, str] = {}
-    present, missing = [], []
 
-    def need(key: str, branch: str) -> None:
+    def need(branch: str) -> str:
         if branch not in available:
             raise InputFileError(f"{path}: missing branch '{branch}'")
-        wanted[key] = branch
+        return branch
 
-    for coll in collections:
-        if coll.name == "GenPart" and not want_truth:
-            continue
-        if not coll.required and coll.presence_branch() not in available:
-            missing.append(coll.name)
-            continue
-        present.append(coll)
-        for fld, branch in coll.branches.items():
-            need(f"{coll.name}.{fld}", branch)
-        for fld, branch in coll.optional_branches.items():
-            if branch in available:
-                wanted[f"{coll.name}.{fld}"] = branch
-
+    wanted, read, empty = _plan_collections(path, fmt, needs, available, need)
+    requested_met = needs.collections.get("MET")
     met = B.NANOAOD_MET if fmt == "nanoaod" else B.DELPHES_MET
-    for fld, branch in met.items():
-        need(f"MET.{fld}", branch)
-    if fmt == "nanoaod":
-        for key, branch in B.NANOAOD_SCALARS.items():
-            need(key, branch)
-        weight_branch = B.NANOAOD_WEIGHT
+    has_met = requested_met is not None and all(branch in available for branch in met.values())
+    if requested_met:
+        wanted.update({f"MET.{fld}": need(branch) for fld, branch in met.items()})
+    elif has_met:
+        wanted.update({f"MET.{fld}": branch for fld, branch in met.items()})
+    for trigger in needs.triggers:
+        if fmt != "nanoaod":
+            raise InputFileError(f"{path}: {fmt} files have no trigger bits (asked for {B.NANOAOD_TRIGGER_PREFIX}{trigger})")
+        wanted[f"HLT.{trigger}"] = need(B.NANOAOD_TRIGGER_PREFIX + trigger)
+
+    if fmt == "nanoaod" and all(b in available for b in B.NANOAOD_EVENT_ID.values()):
+        event_id = EVENT_ID_RUN_LUMI_EVENT
+        wanted.update(B.NANOAOD_EVENT_ID)
+    elif fmt == "delphes" and B.DELPHES_EVENT_NUMBER in available:
+        event_id = EVENT_ID_DELPHES
+        wanted["event"] = B.DELPHES_EVENT_NUMBER
     else:
-        if B.DELPHES_EVENT_NUMBER in available:
-            wanted["event"] = B.DELPHES_EVENT_NUMBER
-        weight_branch = B.DELPHES_WEIGHT
+        event_id = EVENT_ID_ENTRY
+    weight_branch = B.NANOAOD_WEIGHT if fmt == "nanoaod" else B.DELPHES_WEIGHT
     has_weight = weight_branch in available
     if has_weight:
         wanted["genWeight"] = weight_branch
-    return FilePlan(Path(path), fmt, tree, wanted, tuple(present), tuple(missing), has_weight)
+    return FilePlan(Path(path), fmt, tree, wanted, read, empty, has_met, requested_met is not None,
+                    needs.triggers, event_id, has_weight)
+
+
+def _plan_collections(path, fmt: str, needs: RecordNeeds, available: set[str], need):
+    """(branches, collections read, optional collections the file lacks) for the collections ``needs`` names."""
+    known = B.collections(fmt)
+    requested = {name: required for name, required in needs.collections.items() if name != "MET"}
+    for name, required in list(requested.items()):
+        source = known[name].source
+        if source is not None:  # Delphes taus are cut out of the jets
+            requested[source] = requested.get(source, False) or required
+    wanted: dict[str, str] = {}
+    read, empty = [], []
+    for name, required in requested.items():
+        coll = known[name]
+        if coll.source is not None:
+            continue
+        if coll.presence_branch() not in available:
+            if required:
+                raise InputFileError(f"{path}: missing branch '{coll.presence_branch()}' (collection {name})")
+            if name != "GenPart":  # a file without GenPart has no truth: the collection stays absent
+                empty.append(name)
+            continue
+        read.append(name)
+        wanted.update({f"{name}.{fld}": need(branch) for fld, branch in coll.branches.items()})
+        wanted.update({f"{name}.{fld}": b for fld, b in coll.optional_branches.items() if b in available})
+        for fld in needs.fields(name):
+            if fld in coll.derived_fields:
+                continue
+            branch = coll.branch_of(fld)
+            if branch is None:
+                raise InputFileError(f"{path}: {fmt} files have no branch for {name}.{fld}")
+            wanted[f"{name}.{fld}"] = need(branch)
+    empty += [name for name in requested if known[name].source is not None and known[name].source not in read]
+    return wanted, tuple(read), tuple(empty)
 
 
 def _check_finite(path: Path, chunk: ak.Array, plan: FilePlan) -> None:
@@ -151,14 +199,18 @@ def _per_event(array: ak.Array, default: float) -> ak.Array:
 def _to_record(chunk: ak.Array, plan: FilePlan, entry_start: int) -> ak.Array:
     n = len(chunk)
     fields: dict[str, ak.Array] = {}
-    for coll in plan.collections:
-        prefix = coll.name + "."
+    for name in plan.collections:
+        prefix = name + "."
         parts = {k[len(prefix):]: chunk[b] for k, b in plan.branches.items() if k.startswith(prefix)}
-        fields[coll.name] = ak.zip(parts)
-    for name in plan.missing_collections:
-        if name != "GenPart":  # absent GenPart is what marks collision data
-            fields[name] = _empty_collection(n)
-    fields["MET"] = ak.zip({f: _per_event(chunk[plan.branches[f"MET.{f}"]], 0.0) for f in ("pt", "phi")}, depth_limit=1)
+        fields[name] = ak.zip(parts)
+    for name in plan.empty:
+        fields[name] = _empty_collection(n)
+    if plan.has_met:
+        fields["MET"] = ak.zip({f: _per_event(chunk[plan.branches[f"MET.{f}"]], 0.0) for f in ("pt", "phi")}, depth_limit=1)
+    else:
+        fields["MET"] = ak.zip({f: np.zeros(n, dtype=np.float32) for f in ("pt", "phi")}, depth_limit=1)
+    if plan.triggers:
+        fields["HLT"] = ak.zip({t: ak.values_astype(chunk[plan.branches[f"HLT.{t}"]], bool) for t in plan.triggers}, depth_limit=1)
     if plan.has_generator_weight:
         fields["genWeight"] = ak.values_astype(_per_event(chunk[plan.branches["genWeight"]], 1.0), np.float64)
     else:
@@ -168,7 +220,7 @@ def _to_record(chunk: ak.Array, plan: FilePlan, entry_start: int) -> ak.Array:
         if key in plan.branches:
             fields[key] = ak.values_astype(_per_event(chunk[plan.branches[key]], 0), np.uint64)
         else:
-            fields[key] = np.ones(n, dtype=np.uint64) if key != "event" else index
+            fields[key] = index if key == "event" else np.ones(n, dtype=np.uint64)
     record = ak.zip(fields, depth_limit=1)
     if plan.fmt == "delphes":
         record = finish_delphes_chunk(record)
@@ -183,6 +235,18 @@ def _empty_collection(n: int) -> ak.Array:
         ["pt", "eta", "phi", "mass", "charge"],
     )
     return ak.Array(ak.contents.ListOffsetArray(ak.index.Index64(offsets), content))
+
+
+def _log_plan(path: str | Path, plan: FilePlan) -> None:
+    """One line for each part of the record the file lacks."""
+    if plan.empty:
+        log.info("%s: no %s collection(s) in this file; read as empty", path, ", ".join(plan.empty))
+    if plan.met_wanted and not plan.has_met:
+        log.info("%s: no MET branches in this file; MET read as 0", path)
+    if plan.event_id == EVENT_ID_ENTRY:
+        log.info("%s: no event-number branches; events are identified by their entry index in the file", path)
+    if not plan.has_generator_weight:
+        log.info("%s: no generator weight; read as collision data (weight 1)", path)
 
 
 def _read_ahead(iterator: Iterator, depth: int = 1) -> Iterator:
@@ -230,22 +294,19 @@ def iterate_events(
     path: str | Path,
     fmt: str,
     step_size: int = STEP_SIZE,
-    want_truth: bool = True,
+    needs: RecordNeeds = FULL_RECORD,
     progress: bool = False,
     plan: FilePlan | None = None,
     read_ahead: bool = True,
 ) -> Iterator[ak.Array]:
     """Yield the file's events as record chunks of at most ``step_size`` events (an empty file: one empty chunk).
 
-    With ``read_ahead`` the next chunk is read in a background thread while the
+    Only what ``needs`` asks for is read (see :mod:`evenet.io.needs`). With
+    ``read_ahead`` the next chunk is read in a background thread while the
     caller works on the current one (at most two chunks in memory).
     """
-    plan = plan or plan_file(path, fmt, want_truth)
-    empty = [name for name in plan.missing_collections if name != "GenPart"]
-    if empty:
-        log.info("%s: no %s collection(s) in this file; read as empty", path, ", ".join(empty))
-    if "GenPart" in plan.missing_collections:
-        log.info("%s: no GenPart: read as collision data (no truth targets)", path)
+    plan = plan or plan_file(path, fmt, needs)
+    _log_plan(path, plan)
     branch_list = sorted(set(plan.branches.values()))
     if plan.num_entries == 0:  # an empty but valid file gives one empty chunk with the full record type
         yield _to_record(plan.tree.arrays(filter_name=branch_list, entry_stop=0, library="ak"), plan, 0)

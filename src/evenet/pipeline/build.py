@@ -84,6 +84,7 @@ def build_pointcloud(selected: str | Path, output: str | Path, attrs: dict, topo
             if expected is not None:
                 _check_targets(datasets, expected, Path(selected))
             writer.append(datasets, FEATURES)
+        writer.group_attrs(S.META, {"event_id": meta["event_id"]})
         writer.close()
     log.info("%s: %d events", output, writer.n_events)
     return writer.n_events

@@ -2,7 +2,10 @@
 
 Output is chunked Parquet (the input of ``build``) plus the sample's cutflow
 JSON. The event weight is xsec x lumi / (sum of generator weights over all
-generated events) x generator weight (DESIGN.md); collision data weigh 1.
+generated events) x generator weight (DESIGN.md); collision data (files
+without a generator weight) weigh 1 and take no cross section. The split uses
+the events' identity (run, luminosityBlock, event), or their entry index in
+the file where the files have no event numbers (``event_id`` in the metadata).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import numpy as np
 
 from evenet.atomic import atomic_output
 from evenet.errors import ConfigError, InputFileError
+from evenet.io.needs import RecordNeeds
 from evenet.io.parquet import ChunkWriter, iterate_chunks, read_metadata
 from evenet.pointcloud.split import assign_split
-from evenet.selection.preselections import parse_parameters, select
+from evenet.selection.preselections import record_needs, select
 from evenet.truth.targets import TruthConfig, assignment_targets, invisible_targets
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,8 @@ class SelectJob:
     split_fractions: dict
     split_seed: int
     truth: TruthConfig = field(default_factory=TruthConfig)
+    sample: str = "<sample>"
+    """the sample's name in config/config.yaml, for messages"""
 
 
 def _merge_cutflow(total: list[dict] | None, chunk: list[dict]) -> list[dict]:
@@ -51,12 +57,22 @@ def _merge_cutflow(total: list[dict] | None, chunk: list[dict]) -> list[dict]:
     return total
 
 
-def _sample_normalisation(inputs: list[Path]) -> tuple[float, bool]:
+def _sample_summary(inputs: list[Path], needs: RecordNeeds) -> tuple[float, bool, str]:
+    """(sum of generator weights, is collision data, event_id) of a sample's ingested files;
+    each file must hold every record key the selection requires."""
     metas = [read_metadata(p) for p in inputs]
-    is_data = {m["is_data"] for m in metas}
-    if len(is_data) > 1:
-        raise InputFileError(f"{inputs[0]}: a sample mixes collision data and simulation files")
-    return sum(m["sum_generator_weights"] for m in metas), is_data.pop()
+    for path, meta in zip(inputs, metas):
+        if "read" not in meta or "event_id" not in meta:
+            raise InputFileError(f"{path}: ingested by an older evenet (no record of what was read); ingest it again")
+        missing = sorted(needs.required - set(meta["read"]))
+        if missing:
+            raise InputFileError(f"{path}: ingested without {', '.join(missing)}, which the selection needs "
+                                 "(ingest with it in --needs; the workflow does this itself)")
+    for key, what in (("is_data", "collision data and simulation files"), ("event_id", "files with and without event numbers")):
+        for path, meta in zip(inputs[1:], metas[1:]):
+            if meta[key] != metas[0][key]:
+                raise InputFileError(f"{path}: a sample mixes {what} ({inputs[0]}: {metas[0][key]}, this file: {meta[key]})")
+    return sum(m["sum_generator_weights"] for m in metas), metas[0]["is_data"], metas[0]["event_id"]
 
 
 def selected_record(events: ak.Array, job: SelectJob, scale: float | None, has_truth: bool) -> ak.Array:
@@ -95,16 +111,20 @@ def select_sample(inputs: list[str | Path], job: SelectJob, output: str | Path, 
     inputs = [Path(p) for p in inputs]
     if not inputs:
         raise ConfigError("select: no input files")
-    parse_parameters(job.selection, job.selection_params)  # fail on bad config before reading anything
-    sum_w, is_data = _sample_normalisation(inputs)
+    needs = record_needs(job.selection, job.selection_params)  # fails on bad config before reading anything
+    sum_w, is_data, event_id = _sample_summary(inputs, needs)
+    if is_data and job.xsec_pb is not None:
+        raise ConfigError(f"samples.{job.sample}.xsec_pb: the sample is collision data (its files have no generator "
+                          "weight), which is not normalised to a cross section; remove xsec_pb")
     if is_data:
         scale = None
     elif job.xsec_pb is None:
-        raise ConfigError("samples.<name>.xsec_pb: simulated sample needs a cross section")
+        raise ConfigError(f"samples.{job.sample}.xsec_pb: simulated sample needs a cross section")
     else:
         scale = job.xsec_pb * job.lumi_pb / sum_w if sum_w != 0 else 0.0
     cutflow = None
-    meta = {"selection": job.selection, "is_data": is_data, "label": job.label, "sum_generator_weights": sum_w}
+    meta = {"selection": job.selection, "is_data": is_data, "label": job.label, "sum_generator_weights": sum_w,
+            "event_id": event_id}
     with atomic_output(output) as tmp:
         writer = ChunkWriter(tmp, meta)
         for path in inputs:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import awkward as ak
 import numpy as np
 
+from evenet.codes import KIND_JET
 from evenet.pointcloud.schema import GLOBAL_FEATURES, INVISIBLE_FEATURES, MAX_OBJECTS, SOURCE_FEATURES
-from evenet.selection.objects import KIND_JET
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,10 @@ class PointCloudWriter:
             ds[self.n_events :] = array
         self.n_events += n
 
+    def group_attrs(self, group: str, attrs: dict) -> None:
+        """Attributes of a group (created if no dataset made it yet, e.g. for an empty sample)."""
+        self.file.require_group(group).attrs.update(attrs)
+
     def close(self) -> None:
         self.file.attrs["n_events"] = self.n_events
         self.file.close()

@@ -2,7 +2,8 @@
 
 Each selection block of config/selections.yaml has
 
-    objects:      {collection: {pt_min, abs_eta_max[, tight_id, iso_max]}}
+    objects:      {collection: {pt_min, abs_eta_max[, muon identification: id,
+                  iso_max, iso_min, dxy_max, dz_max, ip3d_max, sip3d_max]}}
     btag_wp:      Jet.btag >= btag_wp is a b-jet
     overlap_dr:   dR of the tau/jet overlap removal
     slots:        slot plan (see evenet.selection.slots)
@@ -16,10 +17,15 @@ from dataclasses import dataclass
 
 import awkward as ak
 
-from evenet.selection.objects import ObjectCuts, build_candidates, object_cuts_from_block
+from evenet.io.needs import RecordNeeds
+from evenet.selection.objects import COLLECTIONS, ObjectCuts, build_candidates, object_cuts_from_block
 from evenet.selection.overlap import clean
 from evenet.selection.parameters import Block
 from evenet.selection.slots import SlotPlan, slot_plan_from_block
+
+
+# A file without hadronic taus or photons (a skim) reads them as empty.
+OPTIONAL_COLLECTIONS = ("Tau", "Photon")
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,13 @@ class CommonParameters:
             overlap_dr=block.number("overlap_dr"),
             slots=slot_plan_from_block(block),
         )
+
+    def record_needs(self, optional: tuple[str, ...] = OPTIONAL_COLLECTIONS) -> RecordNeeds:
+        """The collections listed under ``objects`` (required unless named in ``optional``), the
+        fields their cuts read, and MET (the point cloud's globals; required unless in ``optional``)."""
+        keys = {COLLECTIONS[name][0] for name in self.objects} | {"MET"}
+        fields = {f"{COLLECTIONS[name][0]}.{f}" for name, cuts in self.objects.items() for f in cuts.fields()}
+        return RecordNeeds(frozenset(k for k in keys if k not in optional) | fields, frozenset(k for k in keys if k in optional))
 
 
 def cleaned_candidates(events: ak.Array, common: CommonParameters) -> dict[str, ak.Array]:

@@ -90,6 +90,12 @@ class Block:
             raise ConfigError(f"configuration key '{self.path}.{key}' must be a list, got {value!r}")
         return value
 
+    def numbers(self, key: str) -> list[float]:
+        values = self.list(key)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise ConfigError(f"configuration key '{self.path}.{key}' must be a list of numbers, got {values!r}")
+        return [float(v) for v in values]
+
     @staticmethod
     def _as_interval(value, where: str) -> tuple[float, float]:
         ok = isinstance(value, list) and len(value) == 2 and all(

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import awkward as ak
 
 from evenet.errors import ConfigError
+from evenet.io.needs import RecordNeeds
 from evenet.selection.dimuon import DimuonParameters, select_dimuon
 from evenet.selection.haa import HaaParameters, select_haa
 from evenet.selection.parameters import Block
@@ -24,9 +25,15 @@ from evenet.selection.ttbar_2l import Ttbar2lParameters, select_ttbar_2l
 from evenet.selection.xyh import XyhParameters, select_xyh
 
 
+def _object_needs(params) -> RecordNeeds:
+    return params.common.record_needs()
+
+
 class Preselection(NamedTuple):
     parse: Callable[[Block], object]
     run: Callable[[ak.Array, object], Selection]
+    needs: Callable[[object], RecordNeeds] = _object_needs
+    """what the selection reads from a file (evenet.io.needs); by default its objects and MET"""
 
 
 PRESELECTIONS: dict[str, Preselection] = {
@@ -34,7 +41,7 @@ PRESELECTIONS: dict[str, Preselection] = {
     "xyh": Preselection(XyhParameters.from_block, select_xyh),
     "haa": Preselection(HaaParameters.from_block, select_haa),
     "ttbar_2l": Preselection(Ttbar2lParameters.from_block, select_ttbar_2l),
-    "dimuon": Preselection(DimuonParameters.from_block, select_dimuon),
+    "dimuon": Preselection(DimuonParameters.from_block, select_dimuon, DimuonParameters.record_needs),
 }
 
 
@@ -46,6 +53,11 @@ def parse_parameters(name: str, params: Mapping):
     parsed = PRESELECTIONS[name].parse(block)
     block.check_all_used()
     return parsed
+
+
+def record_needs(name: str, params: Mapping) -> RecordNeeds:
+    """What the selection ``name`` with config block ``params`` reads from a file."""
+    return PRESELECTIONS[name].needs(parse_parameters(name, params))
 
 
 def select(events: ak.Array, name: str, params: Mapping) -> Selection:

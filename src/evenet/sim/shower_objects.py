@@ -1,7 +1,7 @@
 """Truth candidates after parton shower and hadronisation (``--level hadron``).
 
 Prompt final-state electrons, muons and photons (statusFlags isPrompt, i.e.
-not from hadron or tau decays) are lepton/photon candidates; every other
+not from a hadron, muon or tau decay: evenet.genflags) are lepton/photon candidates; every other
 visible final-state particle is clustered with anti-kT R = 0.4 (fastjet).
 Jets get hadronFlavour 5 (4) when a b (c) hadron with pT > 5 GeV lies within
 Delta R < 0.4 (b wins), else 0. Neutrinos are invisible. Hadronic taus are
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from evenet.codes import STATUS_FLAG_IS_PROMPT
 from evenet.sim.detector import Candidates
 from evenet.sim.jets import cluster_jets
 from evenet.sim.record import GenRecord
-from evenet.sim.truth import IS_PROMPT, has_quark, status_flags
+from evenet.sim.truth import has_quark, status_flags
 
 HEAVY_HADRON_PT_MIN, MATCH_DR = 5.0, 0.4
 
@@ -42,7 +43,7 @@ def shower_candidates(record: GenRecord) -> tuple[dict[str, Candidates], Candida
     flags = status_flags(record)
     final = record.status > 0
     a = np.abs(record.pdg)
-    prompt = (flags >> IS_PROMPT) & 1 == 1
+    prompt = (flags >> STATUS_FLAG_IS_PROMPT) & 1 == 1
     invisible_mask = final & np.isin(a, (12, 14, 16))
     electrons = np.flatnonzero(final & (a == 11) & prompt)
     muons = np.flatnonzero(final & (a == 13) & prompt)

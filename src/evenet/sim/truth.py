@@ -1,25 +1,28 @@
 """Truth information for the written files: NanoAOD statusFlags, HepMC-like status,
 the pruned generator list (GenPart / Delphes Particle) with mother links.
 
-statusFlags follow the CMS bit convention (PhysicsTools/NanoAOD
-genparticles_cff.py): bit 0 isPrompt, 7 isHardProcess, 8 fromHardProcess,
-12 isFirstCopy, 13 isLastCopy. A "copy" is a row whose first mother has the
-same pdgId (Pythia's carbon copies during showering and recoil).
+statusFlags are computed by :func:`evenet.genflags.status_flags` (the CMS
+definitions, also used by the Delphes reader) on the full Pythia record, then
+the record is pruned. A "copy" is a row whose first mother has the same pdgId
+(Pythia's carbon copies during showering and recoil).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from evenet.codes import (
+    STATUS_FLAG_FROM_HARD_PROCESS,
+    STATUS_FLAG_IS_DECAYED_LEPTON_HADRON,
+    STATUS_FLAG_IS_LAST_COPY,
+    STATUS_FLAG_IS_PROMPT,
+)
+from evenet.genflags import is_hadron
+from evenet.genflags import status_flags as flags_of_list
 from evenet.sim.record import GenRecord
 
-IS_PROMPT, IS_HARD_PROCESS, FROM_HARD_PROCESS, IS_FIRST_COPY, IS_LAST_COPY = 0, 7, 8, 12, 13
 HEAVY_BOSONS_AND_TOP = {6, 23, 24, 25, 35, 36, 37}
-
-
-def is_hadron(pdg: np.ndarray) -> np.ndarray:
-    a = np.abs(pdg)
-    return (a > 100) & (a < 10_000_000) & ~((a >= 1000001) & (a < 3000000) & ((a // 10) % 10 == 0))
+NEUTRINOS = (12, 14, 16)
 
 
 def has_quark(pdg: np.ndarray, flavour: int) -> np.ndarray:
@@ -28,67 +31,78 @@ def has_quark(pdg: np.ndarray, flavour: int) -> np.ndarray:
     return is_hadron(pdg) & (((a // 1000) % 10 == flavour) | ((a // 100) % 10 == flavour) | ((a // 10) % 10 == flavour))
 
 
-def _propagate(record: GenRecord, seed: np.ndarray, rule) -> np.ndarray:
-    """Forward propagation in row order (mothers precede daughters in Pythia records).
-
-    ``rule(flag_of_mother, mother_rows, rows)`` says whether a row inherits from its mother.
-    """
-    flag = seed.copy()
-    mother = record.global_index(record.mother1)
-    local = np.arange(len(record.pdg)) - np.repeat(record.offsets[:-1], record.counts)
-    by_position = np.argsort(local, kind="stable")
-    bounds = np.searchsorted(local[by_position], np.arange(int(record.counts.max(initial=0)) + 1))
-    for position in range(1, len(bounds) - 1):
-        rows = by_position[bounds[position]:bounds[position + 1]]
-        rows = rows[mother[rows] >= 0]
-        if len(rows):
-            flag[rows] |= rule(flag[mother[rows]], mother[rows], rows)
-    return flag
-
-
 def status_flags(record: GenRecord) -> np.ndarray:
     """CMS statusFlags (int32) for every row of the record."""
-    pdg, status = record.pdg, record.status
-    mother = record.global_index(record.mother1)
-    has_mother = mother >= 0
-    is_copy = has_mother & (pdg[np.maximum(mother, 0)] == pdg)
-    first_copy = ~is_copy
-    last_copy = np.ones(len(pdg), dtype=bool)
-    last_copy[mother[is_copy]] = False
-    hard = (np.abs(status) >= 21) & (np.abs(status) <= 29)
-    # fromHardProcess: hard-process rows and their copies.
-    from_hard = _propagate(record, hard, lambda flag, m, rows: flag & (pdg[m] == pdg[rows]))
-    # Non-prompt: anything descending from a hadron, or from a tau/muon decay.
-    decays_nonprompt = is_hadron(pdg) | (((np.abs(pdg) == 15) | (np.abs(pdg) == 13)) & (status < 0))
-    nonprompt = _propagate(record, np.zeros(len(pdg), bool),
-                           lambda flag, m, rows: flag | (decays_nonprompt[m] & (pdg[m] != pdg[rows])))
-    flags = (
-        (~nonprompt).astype(np.int32) << IS_PROMPT
-        | hard.astype(np.int32) << IS_HARD_PROCESS
-        | from_hard.astype(np.int32) << FROM_HARD_PROCESS
-        | first_copy.astype(np.int32) << IS_FIRST_COPY
-        | last_copy.astype(np.int32) << IS_LAST_COPY
-    )
-    return flags.astype(np.int32)
+    return flags_of_list(record.pdg, record.global_index(record.mother1), hepmc_status(record))
 
 
 def hepmc_status(record: GenRecord) -> np.ndarray:
-    """1 for final-state rows, otherwise |Pythia status| (21 incoming, 22 intermediate, ...)."""
-    return np.where(record.status > 0, 1, np.abs(record.status)).astype(np.int32)
+    """HepMC status as Pythia's ``Particle::statusHepMC`` gives it: 1 for final-state rows,
+    2 for a hadron, muon or tau that decayed (a daughter of another pdgId with decay
+    status 91-110), otherwise |Pythia status| (21 incoming, 22 intermediate, ...)."""
+    mother = record.global_index(record.mother1)
+    from_decay = (mother >= 0) & (np.abs(record.status) >= 91) & (np.abs(record.status) <= 110)
+    from_decay &= record.pdg != record.pdg[np.maximum(mother, 0)]
+    decayed = np.zeros(len(record.pdg), dtype=bool)
+    decayed[mother[from_decay]] = True
+    decayed &= is_hadron(record.pdg) | (np.abs(record.pdg) == 13) | (np.abs(record.pdg) == 15)
+    status = np.where(decayed, 2, np.abs(record.status))
+    return np.where(record.status > 0, 1, status).astype(np.int32)
+
+
+def _bit(flags: np.ndarray, bit: int) -> np.ndarray:
+    return (flags >> bit) & 1 == 1
 
 
 def pruned_rows(record: GenRecord, flags: np.ndarray) -> np.ndarray:
-    """Rows kept in GenPart: all rows of a process-level record; after showering the
-    hard process, last copies of top/bosons, prompt leptons and neutrinos and last
-    b/c hadrons (what CMS NanoAOD keeps, simplified)."""
+    """Rows kept in GenPart, after CMS NanoAOD's finalGenParticles (genparticles_cff.py),
+    simplified: the hard process (Pythia status 21-29) and the last copies of what
+    came from it, last copies of top and heavy bosons, prompt leptons, last copies
+    of b and c hadrons, every neutrino together with the decayed hadrons and
+    leptons above it (so that a reader of the pruned list still sees that a
+    neutrino from a tau or B decay is not prompt), the mother of every kept
+    lepton (CMS: "leptons, with at most one mother back in the history"), and
+    the first copy of everything kept (so that copies stay copies)."""
     a = np.abs(record.pdg)
-    hard = (flags >> IS_HARD_PROCESS) & 1 == 1
-    last = (flags >> IS_LAST_COPY) & 1 == 1
-    prompt = (flags >> IS_PROMPT) & 1 == 1
+    hard = (np.abs(record.status) >= 21) & (np.abs(record.status) <= 29)
+    last = _bit(flags, STATUS_FLAG_IS_LAST_COPY)
+    hard_last = _bit(flags, STATUS_FLAG_FROM_HARD_PROCESS) & last
     boson = np.isin(a, list(HEAVY_BOSONS_AND_TOP)) & last
-    lepton = (a >= 11) & (a <= 16) & prompt & (last | (record.status > 0))
+    lepton = (a >= 11) & (a <= 16) & _bit(flags, STATUS_FLAG_IS_PROMPT) & (last | (record.status > 0))
     heavy_hadron = (has_quark(record.pdg, 5) | has_quark(record.pdg, 4)) & last
-    return np.flatnonzero(hard | boson | lepton | heavy_hadron)
+    neutrino = np.isin(a, NEUTRINOS) & (record.status > 0)
+    keep = hard | hard_last | boson | lepton | heavy_hadron | neutrino
+    mother = record.global_index(record.mother1)
+    leptons = np.flatnonzero(keep & (a >= 11) & (a <= 16))
+    keep[mother[leptons][mother[leptons] >= 0]] = True
+    keep[_decayed_ancestors(record, np.flatnonzero(neutrino), flags)] = True
+    keep[_first_copies(record, np.flatnonzero(keep))] = True
+    return np.flatnonzero(keep)
+
+
+def _first_copies(record: GenRecord, rows: np.ndarray) -> np.ndarray:
+    """The first copy of each of ``rows`` (itself when its mother has another pdgId)."""
+    mother = record.global_index(record.mother1)
+    first = rows.copy()
+    while True:
+        up = mother[first]
+        same = (up >= 0) & (record.pdg[np.maximum(up, 0)] == record.pdg[first])
+        if not same.any():
+            return first
+        first = np.where(same, up, first)
+
+
+def _decayed_ancestors(record: GenRecord, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Rows of the decayed hadrons and leptons among the ancestors of ``rows``."""
+    mother = record.global_index(record.mother1)
+    decayed = _bit(flags, STATUS_FLAG_IS_DECAYED_LEPTON_HADRON)
+    found = []
+    ancestor = mother[rows]
+    while len(ancestor):
+        ancestor = ancestor[ancestor >= 0]
+        found.append(ancestor[decayed[ancestor]])
+        ancestor = np.unique(mother[ancestor])
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def remap_mothers(record: GenRecord, keep_rows: np.ndarray) -> np.ndarray:

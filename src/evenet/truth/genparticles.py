@@ -15,8 +15,6 @@ from dataclasses import dataclass
 import awkward as ak
 import numpy as np
 
-from evenet.io.events import STATUS_FLAG_IS_HARD_PROCESS, STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
-
 
 @dataclass(frozen=True)
 class GenTree:
@@ -66,27 +64,3 @@ def build_tree(genpart: ak.Array) -> GenTree:
     has_copy_child = np.zeros(n, dtype=bool)
     has_copy_child[mother[same_as_mother]] = True
     return GenTree(offsets, pdg, mother, first_copy, parent, ~has_copy_child)
-
-
-def derived_status_flags(tree: GenTree, status: np.ndarray) -> np.ndarray:
-    """NanoAOD-style statusFlags for records that have none (Delphes ``Particle``).
-
-    Only the bits the pipeline uses are set: isLastCopy; isHardProcess for
-    Pythia 8 hard-process codes (|status| 21-29); isPrompt for particles with
-    no hadron (|pdgId| > 100) among their ancestors.
-    """
-    n = len(tree.pdg)
-    is_hadron = np.abs(tree.pdg) > 100
-    # "has a hadron ancestor" propagates down the mother links by pointer jumping.
-    hadron_above = np.zeros(n, dtype=bool)
-    ancestor = tree.mother.copy()
-    while np.any(ancestor >= 0):
-        has = ancestor >= 0
-        hadron_above[has] |= is_hadron[ancestor[has]]
-        ancestor = np.where(has, tree.mother[np.maximum(ancestor, 0)], -1)
-    abs_status = np.abs(status.astype(np.int64))
-    flags = np.zeros(n, dtype=np.int64)
-    flags |= tree.is_last_copy.astype(np.int64) << STATUS_FLAG_IS_LAST_COPY
-    flags |= ((abs_status >= 21) & (abs_status <= 29)).astype(np.int64) << STATUS_FLAG_IS_HARD_PROCESS
-    flags |= (~hadron_above & ~is_hadron).astype(np.int64) << STATUS_FLAG_IS_PROMPT
-    return flags

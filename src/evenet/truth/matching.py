@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from evenet.physics.kinematics import delta_phi
-from evenet.selection.objects import KIND_ELECTRON, KIND_JET, KIND_MUON, KIND_PHOTON, KIND_TAU
+from evenet.codes import KIND_ELECTRON, KIND_JET, KIND_MUON, KIND_PHOTON, KIND_TAU
 
 
 

@@ -8,7 +8,7 @@ import awkward as ak
 import numba
 import numpy as np
 
-from evenet.io.events import STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
+from evenet.codes import STATUS_FLAG_IS_LAST_COPY, STATUS_FLAG_IS_PROMPT
 from evenet.pointcloud.features import FlatObjects
 from evenet.truth.genparticles import build_tree
 from evenet.truth.matching import match_to_slots, object_kind_for_pdg
