@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from evenet.model.heads.topology import ResonanceTopology
+from evenet.pointcloud.topology import assignment_topology
 from evenet.stats.intervals import clopper_pearson
 from evenet.stats.pairing import assignment_outcome, pairing_purity
 
@@ -91,8 +92,9 @@ def test_swapping_resonances_that_are_not_declared_identical_is_wrong():
 
 
 def test_only_declared_symmetric_products_may_be_swapped():
-    config = yaml.safe_load((REPO / "config/training/finetune_xyh.yaml").read_text())
-    block = config["model"]["heads"]["assignment"]  # Y: b1 <-> b2; H: (l, q1, q2) with q1 <-> q2
+    # The xyh stream's topology as `build` stores it: Y: b1 <-> b2; H: (l, q1, q2) with q1 <-> q2
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    block = assignment_topology(config["streams"]["xyh"]["truth"])
     truth = {"Y": np.array([[4, 5]] * 3), "H": np.array([[0, 2, 3]] * 3)}
     predicted = {"Y": np.array([[5, 4]] * 3), "H": np.array([[0, 3, 2], [2, 0, 3], [0, 2, 3]])}
     outcome = assignment_outcome(predicted, truth, block)
