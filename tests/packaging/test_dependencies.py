@@ -1,12 +1,16 @@
-"""The cluster environment file declares the package's dependencies with the same specifiers."""
+"""Declared dependencies: the cluster environment file keeps the same specifiers, the tested
+environment satisfies them, and Snakemake is pinned to its tested major with the reports extra."""
 
 from __future__ import annotations
 
 import re
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,3 +39,29 @@ def test_cuda_environment_matches_pyproject():
     assert not missing, f"envs/evenet-cuda.yaml lacks {missing}"
     differ = {n: (wanted[n], declared[n]) for n in wanted if wanted[n] != declared[n]}
     assert not differ, f"specifiers differ (pyproject, env file): {differ}"
+
+
+def test_snakemake_is_pinned_to_the_tested_major_with_reports():
+    """The workflow is tested with one Snakemake major; `--report` needs the reports extra."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    (requirement,) = [Requirement(d) for d in project["dependencies"] if Requirement(d).name == "snakemake"]
+    installed = Version(metadata.version("snakemake"))
+    assert "reports" in requirement.extras
+    assert requirement.specifier.contains(installed), f"installed snakemake {installed} outside {requirement}"
+    assert not requirement.specifier.contains(Version(f"{installed.major + 1}.0")), "no upper bound on the major"
+
+
+def test_installed_environment_satisfies_every_declared_dependency():
+    """The versions the suite runs with are inside the declared ranges (a floor above them would be untested)."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    outside = []
+    for text in project["dependencies"]:
+        requirement = Requirement(text)
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            outside.append(f"{requirement.name}: not installed")
+            continue
+        if not requirement.specifier.contains(Version(installed), prereleases=True):
+            outside.append(f"{requirement.name} {installed} not in {requirement.specifier}")
+    assert not outside, outside
