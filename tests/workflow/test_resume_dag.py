@@ -1,6 +1,7 @@
 """Issue 9 item 13: a training rule killed (SIGKILL) mid-epoch through the DAG, then `snakemake --unlock`
 and the same command rerun, resumes at the step it saved and ends with the weights of an uninterrupted
-run; with a changed config the rerun starts fresh.
+run; with a changed config the rerun starts fresh. Issue 15 item 1: a job sent SIGTERM (Slurm's
+warning ahead of its time limit) saves where it is and resumes from there.
 
 Snakemake runs as a user runs it (its CLI, in its own process group, which the test kills whole, as a
 node failure or `kill -9` would). Only `pretrain_ssl` is allowed to run (`--allowed-rules`): its
@@ -155,6 +156,33 @@ def test_changed_config_starts_fresh(killed, tmp_path):
     assert re.search(r"not used, changed since it was saved: config trainer\.max_epochs; starting from step 0", log), log[-2000:]
     metrics = json.loads((workdir / TARGET).read_text())
     assert metrics["resumed_from"] is None and metrics["steps"] == STEPS_PER_EPOCH
+
+
+def test_terminated_job_saves_where_it_is_and_resumes(uninterrupted, tmp_path):
+    """SIGTERM to every process of the job, as Slurm sends it (`--signal=TERM@120`, a cancelled or
+    preempted job): `evenet train` saves at the end of its batch and exits non-zero, Snakemake removes
+    the job's outputs and stops cleanly (no lock left); the rerun resumes at the saved step."""
+    workdir = make_workdir(tmp_path / "w")
+    checkpoint = workdir / RUN / RESUME_DIR / "last.ckpt"
+    proc = subprocess.Popen(snakemake(workdir, TARGET), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        while proc.poll() is None and not checkpoint.exists():  # training has started
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=120) == 1
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stopped = re.search(r"evenet train: stopped by SIGTERM at step (\d+); saved (\S+): rerun", (workdir / LOG).read_text())
+    assert stopped and stopped[2] == str(RUN / RESUME_DIR / "last.ckpt")
+    saved = int(stopped[1])
+    assert checkpoint_step(checkpoint) == saved and 0 < saved < STEPS
+    assert not (workdir / RUN / "config.yaml").exists()  # removed by Snakemake as the failed job's output
+    run(workdir)
+    assert f"resumed at step {saved} from" in (workdir / LOG).read_text()
+    a, b = read_checkpoint(uninterrupted / RUN / "last.ckpt"), read_checkpoint(workdir / RUN / "last.ckpt")
+    assert all(torch.equal(b["state_dict"][k], v) for k, v in a["state_dict"].items())
 
 
 def test_cli_checkpoint_interval_is_the_schema_default():
