@@ -163,6 +163,14 @@ def test_unreadable_checkpoint_starts_fresh(saved_run, caplog):
     assert "unreadable" in caplog.text
 
 
+def test_checkpoint_without_fingerprint_starts_fresh(saved_run, caplog):
+    directory, identity, _ = saved_run
+    (directory / resume.FINGERPRINT).unlink()
+    with caplog.at_level(logging.INFO, logger="evenet.train.resume"):
+        assert resume.start(directory, identity) == (None, 0)
+    assert f"no readable {resume.FINGERPRINT}" in caplog.text
+
+
 def test_other_ranks_only_read(saved_run, tiny_config):
     """Ranks other than 0 decide alike but write nothing (rank 0 clears and rewrites the directory)."""
     directory, _, inputs = saved_run

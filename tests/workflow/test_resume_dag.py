@@ -153,7 +153,8 @@ def test_changed_config_starts_fresh(killed, tmp_path):
     rerun_after_crash(workdir)
     log = (workdir / LOG).read_text()
     assert "resumed at step" not in log
-    assert re.search(r"not used, changed since it was saved: config trainer\.max_epochs; starting from step 0", log), log[-2000:]
+    changed = r"not used, changed since it was saved: config trainer\.max_epochs; starting from step 0"
+    assert re.search(changed, log), log[-2000:]
     metrics = json.loads((workdir / TARGET).read_text())
     assert metrics["resumed_from"] is None and metrics["steps"] == STEPS_PER_EPOCH
 
@@ -174,7 +175,8 @@ def test_terminated_job_saves_where_it_is_and_resumes(uninterrupted, tmp_path):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    stopped = re.search(r"evenet train: stopped by SIGTERM at step (\d+); saved (\S+): rerun", (workdir / LOG).read_text())
+    log = (workdir / LOG).read_text()
+    stopped = re.search(r"evenet train: stopped by SIGTERM at step (\d+); saved (\S+): rerun", log)
     assert stopped and stopped[2] == str(RUN / RESUME_DIR / "last.ckpt")
     saved = int(stopped[1])
     assert checkpoint_step(checkpoint) == saved and 0 < saved < STEPS

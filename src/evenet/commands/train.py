@@ -12,7 +12,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--data", required=True, nargs="+", help="point-cloud HDF5 files or directories of them")
     p.add_argument("--normalization", help="normalization.json of the data (required without --init)")
     p.add_argument("--init", help="checkpoint to start from (stage 2 from stage 1; fine-tune SSL/Full)")
-    p.add_argument("--output", required=True, help="run directory: last.ckpt, best.ckpt, config.yaml, metrics.json (and resume/ while training)")
+    p.add_argument("--output", required=True,
+                   help="run directory: last.ckpt, best.ckpt, config.yaml, metrics.json (and resume/ while training)")
     p.add_argument("--seed", type=int, help="overrides the config's seed")
     p.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS",
                    help="save the resume checkpoint (<output>/resume/last.ckpt) every STEPS steps")

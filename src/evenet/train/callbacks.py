@@ -70,8 +70,8 @@ class StopOnSignal(pl.Callback):
     """On SIGUSR1 or SIGTERM, save ``checkpoint`` at the end of the current batch and stop
     with :class:`TrainingInterrupted`.
 
-    A Slurm job asks for the warning with ``--signal=USR1@120`` (seconds before its
-    wall-clock limit); a scheduler that preempts or cancels a job sends SIGTERM. Use as a
+    A Slurm job asks for a warning before its wall-clock limit with ``--signal=TERM@120``
+    (or ``USR1@120``); a scheduler that preempts or cancels a job sends SIGTERM. Use as a
     context manager around the run: the handlers are installed on entry (a signal that
     arrives after training, while outputs are written, is then ignored) and again when
     training starts, over Lightning's SIGTERM handler (which would stop without a

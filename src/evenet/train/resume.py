@@ -108,8 +108,10 @@ def start(directory: Path, identity: dict, writer: bool = True) -> tuple[Path | 
             saved = json.loads((directory / FINGERPRINT).read_text())
         except (OSError, ValueError):
             saved = None
-        changed = differences(saved, identity) if isinstance(saved, dict) else ["no readable fingerprint"]
-        if not changed:
+        changed = differences(saved, identity) if isinstance(saved, dict) else None
+        if changed is None:
+            reason = f"no readable {FINGERPRINT} beside it"
+        elif not changed:
             try:
                 step = checkpoint_step(last)
             except Exception as err:  # noqa: BLE001 - any unreadable checkpoint means starting over
@@ -122,7 +124,7 @@ def start(directory: Path, identity: dict, writer: bool = True) -> tuple[Path | 
             reason = "changed since it was saved: " + "; ".join(changed)
     if writer:
         if reason:
-            log.info("resume checkpoint %s not used, %s; starting from step 0", last, reason)
+            log.warning("resume checkpoint %s not used, %s; starting from step 0", last, reason)
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
         with atomic_output(directory / FINGERPRINT) as tmp:
