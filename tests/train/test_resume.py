@@ -14,7 +14,7 @@ import torch
 
 from evenet.train import resume
 from evenet.train.callbacks import SimulatedKill, StopAfterSteps, TrainingInterrupted
-from evenet.train.checkpoints import read_checkpoint
+from evenet.train.checkpoints import AtomicCheckpointIO, read_checkpoint
 from evenet.train.run import train
 
 EVERY = 7  # checkpoint interval; 30 batches per epoch, 60 steps in all
@@ -177,3 +177,22 @@ def test_other_ranks_only_read(saved_run, tiny_config):
     identity = resume.run_identity(tiny_config(**{"optimizer.lr": 2e-4}), inputs, world_size=1)
     assert resume.start(directory, identity, writer=False) == (None, 0)
     assert (directory / "last.ckpt").exists()
+
+
+def test_checkpoint_write_cut_short_leaves_the_previous_one(tmp_path, monkeypatch):
+    """A kill while saving (here: torch.save failing half-way) leaves the last complete checkpoint."""
+    writer = AtomicCheckpointIO()
+    path = tmp_path / "last.ckpt"
+    writer.save_checkpoint({"global_step": 7}, path)
+
+    def cut_short(obj, f):
+        with open(f, "wb") as handle:
+            handle.write(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        writer.save_checkpoint({"global_step": 14}, path)
+    monkeypatch.undo()
+    assert resume.checkpoint_step(path) == 7
+    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]

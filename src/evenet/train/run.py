@@ -30,7 +30,7 @@ from evenet.errors import ConfigError
 from evenet.model.normalization import load_statistics
 from evenet.train import resume
 from evenet.train.callbacks import ConvergenceTracker, StopOnSignal
-from evenet.train.checkpoints import load_weights, network_state, read_checkpoint
+from evenet.train.checkpoints import AtomicCheckpointIO, load_weights, network_state, read_checkpoint
 from evenet.train.config import save_config
 from evenet.train.datamodule import PointCloudDataModule
 from evenet.train.dataset import expand_inputs
@@ -60,7 +60,7 @@ def build_trainer(config: dict, output: Path, checkpoints: Path, callbacks: list
         gradient_clip_val=t["gradient_clip_val"], log_every_n_steps=int(t["log_every_n_steps"]),
         enable_progress_bar=bool(t["progress_bar"]), enable_model_summary=False, logger=False,
         default_root_dir=str(output), callbacks=[*callbacks, last, best], deterministic=False,
-        num_sanity_val_steps=0,
+        num_sanity_val_steps=0, plugins=[AtomicCheckpointIO()],
     )
 
 
