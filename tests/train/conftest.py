@@ -25,7 +25,7 @@ def _tiny_config(**sections) -> dict:
     return load_config(None, base + [f"{k}={v}" for k, v in sections.items()])
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_config():
     """Factory of tiny-preset configs; keyword arguments are dotted overrides (``**{"data.batch_size": 8}``)."""
     return _tiny_config

@@ -27,7 +27,7 @@ TINY = {
     "trainer": {"max_epochs": 1, "threads": 1},
     "schedule": {"warmup_steps": 2},
 }
-OUTPUTS = ("config.yaml", "last.ckpt", "best.ckpt", "metrics.json")
+OUTPUTS = ("config.yaml", "last.ckpt", "best.ckpt", "metrics.json", "resume")
 
 
 def _copy(stream, tmp_path):

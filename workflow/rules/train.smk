@@ -2,6 +2,9 @@
 # GPU jobs declare `resources: gpu`, so a cluster profile can dispatch them; the
 # demo runs them on the CPU with the tiny preset. The `training:` block is optional;
 # its defaults come from the schema (workflow/schemas/config.schema.yaml).
+# A training job rerun after an interruption (`snakemake --unlock`, then the same command)
+# continues from <output>/resume/, which is not a declared output, so Snakemake keeps it;
+# `evenet train` trusts it only for the same inputs and config (docs/training.md).
 
 import shlex
 
@@ -14,9 +17,12 @@ def stream_files(stream):
     return expand("results/pointcloud/{stream}/{sample}.h5", stream=stream, sample=stream_samples(stream))
 
 
-def device_flags():
+def trainer_flags():
+    """Flags every training rule passes: devices, and how often the run saves the checkpoint
+    that a rerun after an interruption resumes from (<output>/resume/, docs/training.md)."""
     t = TRAINING
-    return f"--accelerator {t['accelerator']} --devices {t['devices']} --num-nodes {t['num_nodes']}"
+    return (f"--accelerator {t['accelerator']} --devices {t['devices']} --num-nodes {t['num_nodes']}"
+            f" --checkpoint-every {t['checkpoint_every']}")
 
 
 def set_flags(*overrides):
@@ -49,7 +55,7 @@ if TRAINING:
             best="results/models/pretrain_ssl/best.ckpt",
             resolved="results/models/pretrain_ssl/config.yaml",
         params:
-            devices=device_flags(),
+            trainer=trainer_flags(),
             seed=TRAINING["seed"],
         threads: TRAINING["threads"]
         resources:
@@ -61,7 +67,7 @@ if TRAINING:
             "benchmarks/train/pretrain_ssl.tsv"
         shell:
             "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
-            " --output results/models/pretrain_ssl --seed {params.seed} {params.devices}"
+            " --output results/models/pretrain_ssl --seed {params.seed} {params.trainer}"
             " --set trainer.threads={threads} > {log:q} 2>&1"
 
     rule pretrain_full:
@@ -76,7 +82,7 @@ if TRAINING:
             best="results/models/pretrain_full/best.ckpt",
             resolved="results/models/pretrain_full/config.yaml",
         params:
-            devices=device_flags(),
+            trainer=trainer_flags(),
             seed=TRAINING["seed"],
         threads: TRAINING["threads"]
         resources:
@@ -88,7 +94,7 @@ if TRAINING:
             "benchmarks/train/pretrain_full.tsv"
         shell:
             "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
-            " --init {input.init:q} --output results/models/pretrain_full --seed {params.seed} {params.devices}"
+            " --init {input.init:q} --output results/models/pretrain_full --seed {params.seed} {params.trainer}"
             " --set trainer.threads={threads} > {log:q} 2>&1"
 
     for _analysis, _spec in TRAINING["finetune"].items():
@@ -107,7 +113,7 @@ if TRAINING:
                 best=f"results/models/finetune_{_analysis}/best.ckpt",
                 resolved=f"results/models/finetune_{_analysis}/config.yaml",
             params:
-                devices=device_flags(),
+                trainer=trainer_flags(),
                 seed=TRAINING["seed"],
                 init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
                 out=f"results/models/finetune_{_analysis}",
@@ -122,7 +128,7 @@ if TRAINING:
                 f"benchmarks/train/finetune_{_analysis}.tsv"
             shell:
                 "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
-                " {params.init} --output {params.out} --seed {params.seed} {params.devices}"
+                " {params.init} --output {params.out} --seed {params.seed} {params.trainer}"
                 " --set trainer.threads={threads} {params.overrides} > {log:q} 2>&1"
 
         rule:
@@ -181,7 +187,7 @@ if SCANNED:
         params:
             init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
             out=lambda w: f"results/scans/{w.analysis}/{w.variant}_f{w.fraction}_s{w.seed}",
-            devices=device_flags(),
+            trainer=trainer_flags(),
             overrides=lambda w: set_flags(
                 TRAINING["finetune"][w.analysis]["set"], TRAINING["finetune"][w.analysis]["scan"]["set"]
             ),
@@ -195,7 +201,7 @@ if SCANNED:
             "benchmarks/scans/{analysis}/{variant}_f{fraction}_s{seed}.tsv"
         shell:
             "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
-            " {params.init} --output {params.out} --seed {wildcards.seed} {params.devices} {params.overrides}"
+            " {params.init} --output {params.out} --seed {wildcards.seed} {params.trainer} {params.overrides}"
             " --set data.train_fraction={wildcards.fraction} --set data.subset_seed={wildcards.seed}"
             " --set trainer.threads={threads} > {log:q} 2>&1"
 

@@ -1,4 +1,5 @@
-"""Reading checkpoints safely (``torch.load(weights_only=True)``) and loading weights into a model.
+"""Reading checkpoints safely (``torch.load(weights_only=True)``), writing them atomically, and
+loading weights into a model.
 
 A training checkpoint (Lightning's ``.ckpt``) keeps the network under
 ``state_dict`` with the prefix ``model.``; with EMA on, that state is the
@@ -11,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 from torch import nn
 
+from evenet.atomic import atomic_output
 from evenet.errors import InputFileError, UserError
 
 PREFIX = "model."
@@ -23,6 +26,18 @@ NORMALIZERS = ("source_norm.", "global_norm.", "multiplicity_norm.", "invisible_
 
 class CheckpointMismatchError(UserError):
     """A checkpoint whose tensors do not fit the network being built."""
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Writes each checkpoint to a temporary file beside its target and renames it into place,
+    so a run killed while saving leaves the previous checkpoint whole (Lightning's own writer
+    stages the file in $TMPDIR, often another file system, where its move is a copy)."""
+
+    def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} takes no storage_options")
+        with atomic_output(path) as tmp:
+            torch.save(checkpoint, tmp)
 
 
 def read_checkpoint(path: str | Path) -> dict:

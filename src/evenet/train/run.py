@@ -3,10 +3,12 @@
 Nothing is written before the inputs are checked (evenet.train.inputs: the data
 against the config, the --init checkpoint against the network, enough events for
 a batch). Then it writes into ``output``: ``config.yaml`` (the resolved configuration, first),
-``last.ckpt`` (every ``checkpoint_every`` steps and at the end; resumable),
-``best.ckpt`` (lowest validation loss) and ``metrics.json`` (last, atomically:
-its presence means the run finished). A non-finite loss stops the run and removes
-what it wrote.
+``last.ckpt`` (at the end; resumable), ``best.ckpt`` (lowest validation loss) and
+``metrics.json`` (last, atomically: its presence means the run finished). While it
+trains, its checkpoints are in ``output/resume/`` (evenet.train.resume): a rerun of an
+interrupted run with the same inputs and configuration continues from there, and a
+SIGUSR1 or SIGTERM saves one and stops the run (evenet.train.callbacks.StopOnSignal).
+A non-finite loss stops the run and removes what it wrote.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from lightning.pytorch.callbacks.weight_averaging import EMAWeightAveraging
 from evenet.atomic import atomic_output
 from evenet.errors import ConfigError
 from evenet.model.normalization import load_statistics
-from evenet.train.callbacks import ConvergenceTracker
-from evenet.train.checkpoints import load_weights, network_state, read_checkpoint
+from evenet.train import resume
+from evenet.train.callbacks import ConvergenceTracker, StopOnSignal
+from evenet.train.checkpoints import AtomicCheckpointIO, load_weights, network_state, read_checkpoint
 from evenet.train.config import save_config
 from evenet.train.datamodule import PointCloudDataModule
 from evenet.train.dataset import expand_inputs
@@ -44,11 +47,11 @@ def set_cpu_threads(requested: int) -> int:
     return threads
 
 
-def build_trainer(config: dict, output: Path, callbacks: list, checkpoint_every: int) -> pl.Trainer:
+def build_trainer(config: dict, output: Path, checkpoints: Path, callbacks: list, checkpoint_every: int) -> pl.Trainer:
     t = config["trainer"]
-    last = ModelCheckpoint(dirpath=output, save_last=True, save_top_k=0, every_n_train_steps=checkpoint_every,
+    last = ModelCheckpoint(dirpath=checkpoints, save_last=True, save_top_k=0, every_n_train_steps=checkpoint_every,
                            enable_version_counter=False)
-    best = ModelCheckpoint(dirpath=output, filename="best", monitor="val/loss", mode="min", save_top_k=1,
+    best = ModelCheckpoint(dirpath=checkpoints, filename="best", monitor="val/loss", mode="min", save_top_k=1,
                            enable_version_counter=False, auto_insert_metric_name=False)
     return pl.Trainer(
         max_epochs=int(t["max_epochs"]), max_steps=int(t["max_steps"]), val_check_interval=t["val_check_interval"],
@@ -57,7 +60,7 @@ def build_trainer(config: dict, output: Path, callbacks: list, checkpoint_every:
         gradient_clip_val=t["gradient_clip_val"], log_every_n_steps=int(t["log_every_n_steps"]),
         enable_progress_bar=bool(t["progress_bar"]), enable_model_summary=False, logger=False,
         default_root_dir=str(output), callbacks=[*callbacks, last, best], deterministic=False,
-        num_sanity_val_steps=0,
+        num_sanity_val_steps=0, plugins=[AtomicCheckpointIO()],
     )
 
 
@@ -84,9 +87,12 @@ def without_module_lr_scales(config: dict) -> dict:
 
 
 def train(config: dict, data: list[str], output: str | Path, normalization: str | None = None,
-          init: str | None = None, resume: bool = False, checkpoint_every: int = 50,
-          extra_callbacks: list | None = None) -> dict:
-    """Train per ``config`` on the point-cloud files/directories ``data``; returns the metrics dict."""
+          init: str | None = None, checkpoint_every: int = 200, extra_callbacks: list | None = None) -> dict:
+    """Train per ``config`` on the point-cloud files/directories ``data``; returns the metrics dict.
+
+    Continues from ``output/resume/last.ckpt`` when that was saved by a run with the same
+    inputs and configuration (evenet.train.resume); otherwise starts from step 0.
+    """
     output = Path(output)
     set_cpu_threads(int(config["trainer"]["threads"]))
     pl.seed_everything(int(config["seed"]), workers=True, verbose=False)
@@ -119,27 +125,42 @@ def train(config: dict, data: list[str], output: str | Path, normalization: str 
         es = config["early_stopping"]
         callbacks.append(EarlyStopping(monitor="val/loss", mode="min", patience=int(es["patience"]),
                                        min_delta=float(es["min_delta"])))
+    checkpoints = output / resume.RESUME_DIR
+    stop = StopOnSignal(checkpoints / "last.ckpt")
+    callbacks.append(stop)
     callbacks.extend(extra_callbacks or [])
-    trainer = build_trainer(config, output, callbacks, checkpoint_every)
-    last = output / "last.ckpt"
-    ckpt_path = str(last) if resume and last.exists() else None
+    trainer = build_trainer(config, output, checkpoints, callbacks, checkpoint_every)
+    identity = resume.run_identity(config, [*files, *filter(None, (normalization, init))], trainer.world_size)
+    ckpt_path, resumed_at = resume.start(checkpoints, identity, writer=trainer.is_global_zero)
     started = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), stop:
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         # The data module re-enters the stream itself (PointCloudDataModule.state_dict); Lightning cannot see that.
         warnings.filterwarnings("ignore", ".*your dataloader is not resumable.*")
         warnings.filterwarnings("ignore", ".*`IterableDataset` has `__len__` defined.*")
+        warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
         try:
             trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
         except NonFiniteLossError:
             for name in ("config.yaml", "last.ckpt", "best.ckpt"):  # weights on the way to NaN: not a result
                 (output / name).unlink(missing_ok=True)
+            resume.discard(checkpoints)
             raise
-    wall = time.perf_counter() - started
-    trainer.save_checkpoint(last, weights_only=False)
+        wall = time.perf_counter() - started
+        trainer.save_checkpoint(output / "last.ckpt", weights_only=False)
+        metrics = run_metrics(config, trainer, tracker, datamodule, parameters, init, ckpt_path, resumed_at, wall)
+        if trainer.is_global_zero:  # finished: best.ckpt to the output, metrics.json, nothing left to resume
+            resume.keep_best(checkpoints, output)
+            with atomic_output(output / "metrics.json") as tmp:
+                tmp.write_text(json.dumps(metrics, indent=1))
+            resume.discard(checkpoints)
+    return metrics
 
+
+def run_metrics(config: dict, trainer: pl.Trainer, tracker: ConvergenceTracker, datamodule: PointCloudDataModule,
+                parameters: dict, init: str | None, resumed_from: str | None, resumed_at: int, wall: float) -> dict:
     best = tracker.best()
-    metrics = {
+    return {
         "stage": config["stage"],
         "steps": int(trainer.global_step),
         "epochs": int(trainer.current_epoch),
@@ -151,11 +172,8 @@ def train(config: dict, data: list[str], output: str | Path, normalization: str 
         "train_events": datamodule.train_set.n_events,
         "val_events": datamodule.val_set.n_events,
         "initialised_from": str(init) if init else None,
-        "resumed_from": ckpt_path,
+        "resumed_from": str(resumed_from) if resumed_from else None,
+        "resumed_at_step": resumed_at,
         "wall_s": round(wall, 2),
         "history": tracker.history,
     }
-    if trainer.is_global_zero:
-        with atomic_output(output / "metrics.json") as tmp:
-            tmp.write_text(json.dumps(metrics, indent=1))
-    return metrics
