@@ -54,9 +54,9 @@ def test_sign_y_flips_r_and_n_for_a_backward_top():
     # mirrored top (z -> -z): without sign(y) r would be (100, 0, 50)/norm and n = (0, 1, 0)
     np.testing.assert_allclose(backward[1], np.array([-100.0, 0.0, -50.0]) / np.hypot(50, 100), atol=1e-12)
     np.testing.assert_allclose(backward[2], [0, -1, 0], atol=1e-12)
-    # n = p x k (not k x r): (k, r, n) has handedness -sign(y)
+    # n = p x k, so (k, r, n) is left-handed; sign(y) flips r and n together
     assert np.dot(np.cross(forward[0], forward[1]), forward[2]) == pytest.approx(-1.0)
-    assert np.dot(np.cross(backward[0], backward[1]), backward[2]) == pytest.approx(1.0)
+    assert np.dot(np.cross(backward[0], backward[1]), backward[2]) == pytest.approx(-1.0)
 
 
 def test_sign_y_keeps_c_rk_in_forward_backward_symmetric_events():
