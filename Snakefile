@@ -28,9 +28,11 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/haa.smk"
 
 
 rule all:
     input:
         pointcloud_outputs(),
         training_outputs(),
+        haa_outputs(),
