@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import h5py
@@ -155,6 +156,10 @@ def main(argv=None) -> int:
     from pytorch_lightning.loggers import TensorBoardLogger
     from spanet.evaluation import evaluate_on_test_dataset
 
+    # SPANet's validation metrics average over empty categories of a batch (NaN, skipped
+    # when logged) and warn for each; keep the log readable.
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"(numpy|spanet)\.")
+    warnings.filterwarnings("ignore", message=".*(ill-defined|no true samples|no predicted samples).*")
     pl.seed_everything(args.seed, workers=True)
     output = Path(args.output)
     work = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent if output.parent.exists() else None))

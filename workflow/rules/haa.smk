@@ -209,6 +209,7 @@ if HAA is not None:
                         category="H -> aa -> 4b"),
             fig8=report("results/haa/figures/{haa_block}_fig8.png", caption="../../report/haa/fig8.rst",
                         category="H -> aa -> 4b"),
+            pdf=["results/haa/figures/{haa_block}_fig3.pdf", "results/haa/figures/{haa_block}_fig8.pdf"],
         log:
             "logs/haa/figures_{haa_block}.log",
         shell:
