@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from evenet.errors import ConfigError
-from evenet.sim.kinematics import (at_rest_pair, boost, helicity_basis, isotropic_directions, two_body_momentum,
-                                   velocity)
+from evenet.physics.spin import helicity_basis
+from evenet.sim.kinematics import at_rest_pair, boost, isotropic_directions, two_body_momentum, velocity
 from evenet.sim.record import GenRecord
 
 W_MASS, W_WIDTH, B_MASS = 80.379, 2.085, 4.8
@@ -84,8 +84,7 @@ def decay_ttbar_with_spin(record: GenRecord, c: np.ndarray, b1: np.ndarray, b2: 
     top, antitop = four[np.arange(n), i_top], four[np.arange(n), i_antitop]
     to_zmf = -velocity(top + antitop)
     top_z, antitop_z = boost(top, to_zmf), boost(antitop, to_zmf)
-    k, r, nn = helicity_basis(top_z)
-    axes = np.stack([k, r, nn], axis=1)
+    axes = helicity_basis(top_z)
     m_top = np.sqrt(np.maximum(top[:, 0] ** 2 - np.sum(top[:, 1:] ** 2, axis=1), 0))
     m_antitop = np.sqrt(np.maximum(antitop[:, 0] ** 2 - np.sum(antitop[:, 1:] ** 2, axis=1), 0))
     flavour_plus = np.where(rng.random(n) < 0.5, 11, 13)
