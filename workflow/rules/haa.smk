@@ -134,7 +134,8 @@ if HAA is not None:
         params:
             init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
             out="results/haa/runs/{haa_model}/{haa_variant}_s{haa_size}_seed{haa_seed}",
-            trainer=trainer_flags(),
+            trainer=trainer_flags,
+            launch=launcher,
             overrides=lambda w: set_flags(
                 {"model.heads": HAA["models"][w.haa_model]["heads"],
                  "loss_weights": HAA["models"][w.haa_model]["loss_weights"],
@@ -152,7 +153,7 @@ if HAA is not None:
         benchmark:
             "benchmarks/haa/{haa_model}/{haa_variant}_s{haa_size}_seed{haa_seed}.tsv"
         shell:
-            "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+            "{params.launch} evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
             " {params.init} --output {params.out:q} --seed {wildcards.haa_seed} {params.trainer} {params.overrides}"
             " --set trainer.threads={threads} > {log:q} 2>&1"
 
