@@ -25,7 +25,7 @@ def series(table: list[dict], quantity: str):
     for row in table:
         if quantity in row:
             out.setdefault((row["model"], row["variant"]), []).append(
-                (row["size"], row[quantity]["mean"], row[quantity]["std"]))
+                (row["size"], row[quantity]["mean"], np.nan if row[quantity]["std"] is None else row[quantity]["std"]))
     return {key: tuple(map(np.array, zip(*sorted(rows)))) for key, rows in out.items()}
 
 
@@ -56,6 +56,7 @@ def main(argv=None) -> int:
     draw(axes[1], table, "event_purity", "pairing efficiency (event purity)", models={"cls_asn", "spanet"})
     axes[0].legend(fontsize="x-small")
     axes[1].legend(fontsize="x-small")
+    figure.tight_layout()
     save_figure(figure, f"{args.output}_fig3",
                 f"H -> aa -> 4b (m_a = 30 GeV) against multi-b QCD, test split. Left: maximum SIC (physical "
                 f"weights, background yield >= 10) versus training size; right: event purity of the a -> bb "
@@ -66,6 +67,7 @@ def main(argv=None) -> int:
     draw(ax, table, "steps_to_min_val_loss", "steps to minimum validation loss")
     ax.set_yscale("log")
     ax.legend(fontsize="x-small")
+    figure.tight_layout()
     save_figure(figure, f"{args.output}_fig8",
                 f"H -> aa -> 4b: optimisation steps to the minimum validation loss versus training size, per "
                 f"fine-tuning variant (EveNet runs; SPANet has no validation loss). Points: mean over seeds "
