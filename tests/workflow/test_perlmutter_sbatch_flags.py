@@ -138,3 +138,23 @@ def test_training_commands_run_under_srun_on_the_jobs_gpus(submitted):
     assert pretrain[0].startswith("srun --ntasks-per-node=4 --cpus-per-task=32 --gpus-per-node=4 evenet train")
     assert "--accelerator gpu --devices 4 --num-nodes 1" in pretrain[0]
     assert finetune[0].startswith("evenet train") and "--accelerator gpu --devices 1 --num-nodes 1" in finetune[0]
+
+
+def test_allocation_profile_starts_gpu_rules_as_their_own_srun_steps(tmp_path):
+    """profiles/perlmutter-alloc runs the rules itself; each GPU rule is a job step with its GPUs."""
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(CONFIG, sort_keys=False))
+    for rel in ["results/pointcloud/pre/tt.h5", "results/pointcloud/pre/normalization.json"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    cmd = [sys.executable, "-m", "snakemake", *TARGETS[:2], "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
+           "--profile", str(REPO / "profiles" / "perlmutter-alloc"), "--configfile", str(tmp_path / "config.yaml"),
+           "-n", "-p", "--cores", "64"]  # a GPU node's cores (`all` on this machine would cap the threads)
+    dry = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert dry.returncode == 0, (dry.stdout + dry.stderr)[-3000:]
+    lines = [line.strip().removeprefix("Shell command:").strip() for line in dry.stdout.splitlines() if "evenet train" in line]
+    (pretrain,) = [line for line in lines if "pretrain_ssl" in line]
+    (finetune,) = [line for line in lines if "finetune_haa" in line]
+    assert pretrain.startswith("srun --ntasks-per-node=4 --gpus-per-node=4 --cpus-per-task=16 --exact --job-name=evenet-train evenet train")
+    assert "--accelerator gpu --devices 4 --num-nodes 1" in pretrain and "trainer.threads=16" in pretrain
+    assert finetune.startswith("srun --ntasks=1 --gpus=1 --cpus-per-task=16 --exact evenet train")
+    assert "--accelerator gpu --devices 1 --num-nodes 1" in finetune
