@@ -16,6 +16,10 @@ if [ $# -eq 0 ]; then
     echo "usage: $0 COMMAND [ARGS...]" >&2
     exit 2
 fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "$0: needs root (slurmd, and the link in /etc/slurm)" >&2
+    exit 2
+fi
 for tool in munged slurmctld slurmd sbatch; do
     command -v "$tool" > /dev/null || { echo "$0: $tool not found (apt-get install slurm-wlm munge)" >&2; exit 2; }
 done

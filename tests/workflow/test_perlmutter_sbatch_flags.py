@@ -27,10 +27,12 @@ CONFIG = {
     "samples": {
         "tt": {"format": "nanoaod", "xsec_pb": 366.0, "generate": {"process": "ttbar_1l", "events": 50, "seed": 5}},
         "zj": {"format": "delphes", "xsec_pb": 670.0, "generate": {"process": "zjets", "events": 50, "seed": 6}},
+        "ww": {"format": "nanoaod", "xsec_pb": 118.7, "generate": {"process": "ww", "events": 50, "parts": 3, "seed": 7}},
     },
     "streams": {
         "pre": {"selection": "pretrain", "classes": {"ttbar": ["tt"]}, "truth": {"max_invisible": 2}},
         "other": {"selection": "pretrain", "classes": {"Zjets": ["zj"]}, "truth": {"max_invisible": 2}},
+        "more": {"selection": "pretrain", "classes": {"WW": ["ww"]}, "truth": {"max_invisible": 2}},
     },
     "training": {
         "pretrain": {"stream": "pre", "ssl": str(REPO / "config/training/pretrain_ssl.yaml"),
@@ -66,7 +68,8 @@ def _snakemake(workdir: Path, env: dict, *args: str) -> subprocess.CompletedProc
 
 
 TARGETS = ["results/models/pretrain_ssl/metrics.json", "results/models/finetune_haa/metrics.json",
-           "results/pointcloud/other/normalization.json"]
+           "results/pointcloud/other/normalization.json",
+           *[f"results/ingested/ww/{part}.parquet" for part in range(3)]]
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +77,11 @@ def submitted(tmp_path_factory):
     """{rule or group name: the sbatch arguments}, and the dry run's printed shell commands."""
     work = tmp_path_factory.mktemp("perlmutter")
     (work / "config.yaml").write_text(yaml.safe_dump(CONFIG, sort_keys=False))
-    # The training inputs exist (older than their consumers' outputs would be), so the training
-    # jobs are ready; the `other` stream is not built, so its prep group is submitted too.
+    # The training inputs exist, so the training jobs are ready; the `other` stream is ingested
+    # but not selected, so its prep group is submitted too, and the three files of `more` are
+    # to be generated (an array job).
     for rel in ["results/pointcloud/pre/tt.h5", "results/pointcloud/pre/normalization.json",
-                ]:
+                "results/ingested/zj/0.parquet"]:
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
         (work / rel).write_text("")
     _fake_slurm(work / "bin")
@@ -123,10 +127,18 @@ def test_finetune_asks_for_one_gpu_with_the_time_limit_warning(submitted):
 def test_small_cpu_jobs_go_as_one_group_job_on_cpu_nodes(submitted):
     by_job, _ = submitted
     prep = [k for k in by_job if "prep" in k]
-    assert len(prep) == 1, sorted(by_job)  # generate, ingest, select, build, normalize of `other`: one sbatch
+    assert len(prep) == 1, sorted(by_job)  # select, build, normalize of `other`: one sbatch
     args = _flags(by_job[prep[0]])
-    assert args[args.index("-C") + 1] == "cpu" and "--ntasks=1" in args
+    assert args[args.index("-C") + 1] == "cpu" and "--ntasks=1" in args and "--cpus-per-task=1" in args
+    assert args[args.index("-t") + 1] == "30"  # run one after the other: 3 x 10 min
     assert not any(a.startswith("--gpus") for a in args)
+
+
+def test_jobs_per_input_file_go_as_one_array_job(submitted):
+    by_job, _ = submitted
+    generate = [args for k, args in by_job.items() if "generate" in k]
+    assert len(generate) == 1, sorted(by_job)  # the three files of `more`: one sbatch
+    assert any(a.startswith("--array=") and a.count(",") + a.count("-") >= 1 for a in generate[0]), generate[0]
 
 
 def test_training_commands_run_under_srun_on_the_jobs_gpus(submitted):
