@@ -30,6 +30,10 @@ include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
 
 
+localrules:
+    all,
+
+
 rule all:
     input:
         pointcloud_outputs(),
