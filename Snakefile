@@ -32,6 +32,7 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/systematics.smk"
 
 
 localrules:
@@ -42,3 +43,4 @@ rule all:
     input:
         pointcloud_outputs(),
         training_outputs(),
+        systematics_outputs(),
