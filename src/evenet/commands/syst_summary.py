@@ -8,6 +8,8 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("syst-summary", help="median, 68 %% and 95 %% intervals of pseudo-experiment shifts")
     p.add_argument("--nominal", required=True, help="batch directory (or experiments.json) of evenet vary --source nominal")
     p.add_argument("--batches", nargs="+", required=True, help="batch directories (or experiments.json) of the sources")
+    p.add_argument("--readouts", nargs="*", default=[],
+                   help="an analysis' read-outs of the experiments, JSON {label: {model: {metric: {value, error}}}}")
     p.add_argument("--absolute", nargs="*", default=[],
                    help="metrics whose shift is x - nominal (the others: (x - nominal) / sigma_stat of the nominal)")
     p.add_argument("--model-order", nargs="*", default=["scratch", "full"], help="models left to right in the figures")
@@ -34,10 +36,12 @@ def run(args) -> int:
     from evenet.plots.style import FigureStyle
     from evenet.results import Measurement, write_result
     from evenet.systematics.figures import plot_source
-    from evenet.systematics.summary import collect, read_records, summary_table
+    from evenet.systematics.summary import collect, merge_readout, read_records, summary_table
 
     nominal = read_records(args.nominal)
     batches = [read_records(b) for b in args.batches]
+    for path in args.readouts:
+        merge_readout([nominal, *batches], path)
     collected = collect(nominal, batches, args.absolute)
     table = summary_table(collected)
     style = FigureStyle.from_config(json_arg(args.figure_style, "figure-style"))
