@@ -6,14 +6,20 @@
 # `all` runs the demo counts (`experiments:`), `systematics_study` the paper's (`study:`).
 
 import math
+import shlex
 
 SYST = config.get("systematics")
 SYST_SCALES = {"demo": "experiments", "study": "study"}
 
 
+def syst_samples(analysis):
+    spec = SYST["analyses"][analysis]
+    return spec.get("samples") or stream_samples(spec["stream"])
+
+
 def syst_stream_inputs(analysis):
     stream = SYST["analyses"][analysis]["stream"]
-    samples = stream_samples(stream)
+    samples = syst_samples(analysis)
     return {
         "selected": expand("results/selected/{stream}/{sample}.parquet", stream=stream, sample=samples),
         "nominal": expand("results/pointcloud/{stream}/{sample}.h5", stream=stream, sample=samples),
@@ -53,8 +59,20 @@ def systematics_outputs(scale="demo"):
     return out
 
 
-def syst_model_flags(analysis):
-    return " ".join(f"--model {name}={path}" for name, path in SYST["analyses"][analysis]["models"].items())
+def syst_flags(analysis):
+    """The flags of `evenet vary` that every job of an analysis shares."""
+    spec = SYST["analyses"][analysis]
+    stream = spec["stream"]
+    return " ".join([
+        f"--selection {config['streams'][stream]['selection']}",
+        "--selection-params", shlex.quote(as_json(SELECTIONS[config["streams"][stream]["selection"]])),
+        *(f"--model {name}={path}" for name, path in spec["models"].items()),
+        "--metrics", *spec["metrics"],
+        "--readout-options", shlex.quote(as_json(spec["readout"])),
+        "--split", spec["split"],
+        "--predict-options", shlex.quote(as_json(spec["predict"])),
+        f"--seed {SYST['seed']}",
+    ])
 
 
 if SYST:
@@ -71,21 +89,13 @@ if SYST:
         output:
             directory("results/systematics/{syst_analysis}/nominal"),
         params:
-            selection=lambda w: config["streams"][SYST["analyses"][w.syst_analysis]["stream"]]["selection"],
-            selection_params=lambda w: as_json(
-                SELECTIONS[config["streams"][SYST["analyses"][w.syst_analysis]["stream"]]["selection"]]),
-            models=lambda w: syst_model_flags(w.syst_analysis),
-            metrics=lambda w: " ".join(SYST["analyses"][w.syst_analysis]["metrics"]),
-            readout=lambda w: as_json(SYST["analyses"][w.syst_analysis]["readout"]),
-            seed=SYST["seed"],
+            flags=lambda w: syst_flags(w.syst_analysis),
         log:
             "logs/systematics/{syst_analysis}/nominal.log",
         benchmark:
             "benchmarks/systematics/{syst_analysis}/nominal.tsv"
         shell:
-            "evenet vary --selected {input.selected:q} --nominal {input.nominal:q} --selection {params.selection}"
-            " --selection-params {params.selection_params:q} --source nominal --seed {params.seed}"
-            " {params.models} --metrics {params.metrics} --readout-options {params.readout:q}"
+            "evenet vary --selected {input.selected:q} --nominal {input.nominal:q} --source nominal {params.flags}"
             " -o {output:q} > {log:q} 2>&1"
 
     rule syst_batch:
@@ -96,25 +106,17 @@ if SYST:
         group:
             "systematics"
         params:
-            selection=lambda w: config["streams"][SYST["analyses"][w.syst_analysis]["stream"]]["selection"],
-            selection_params=lambda w: as_json(
-                SELECTIONS[config["streams"][SYST["analyses"][w.syst_analysis]["stream"]]["selection"]]),
+            flags=lambda w: syst_flags(w.syst_analysis),
             variation=lambda w: as_json(SYST[w.syst_source]),
             experiments=lambda w: "{}:{}".format(
                 *syst_batches(w.syst_analysis, w.syst_scale)[w.syst_source][int(w.syst_batch)]),
-            models=lambda w: syst_model_flags(w.syst_analysis),
-            metrics=lambda w: " ".join(SYST["analyses"][w.syst_analysis]["metrics"]),
-            readout=lambda w: as_json(SYST["analyses"][w.syst_analysis]["readout"]),
-            seed=SYST["seed"],
         log:
             "logs/systematics/{syst_analysis}/{syst_scale}/{syst_source}_b{syst_batch}.log",
         benchmark:
             "benchmarks/systematics/{syst_analysis}/{syst_scale}/{syst_source}_b{syst_batch}.tsv"
         shell:
-            "evenet vary --selected {input.selected:q} --nominal {input.nominal:q} --selection {params.selection}"
-            " --selection-params {params.selection_params:q} --source {wildcards.syst_source}"
-            " --variation {params.variation:q} --seed {params.seed} --experiments {params.experiments}"
-            " {params.models} --metrics {params.metrics} --readout-options {params.readout:q}"
+            "evenet vary --selected {input.selected:q} --nominal {input.nominal:q} --source {wildcards.syst_source}"
+            " --variation {params.variation:q} --experiments {params.experiments} {params.flags}"
             " -o {output:q} > {log:q} 2>&1"
 
     for _analysis, _spec in SYST["analyses"].items():
