@@ -119,6 +119,44 @@ if SYST:
             " --variation {params.variation:q} --experiments {params.experiments} {params.flags}"
             " -o {output:q} > {log:q} 2>&1"
 
+    if "ttbar_qe" in SYST["analyses"] and config.get("ttbar_qe"):
+        # The precision of D per pseudo-experiment: the entanglement analysis reconstructs and
+        # unfolds each varied data sample with the nominal response (analyses/ttbar_qe/systematics.py).
+        _TTQE = config["ttbar_qe"]
+
+        def syst_ttqe_nominal_predictions():
+            """Each model's nominal predictions (the ttbar_qe_predict output beside its checkpoint)."""
+            models = SYST["analyses"]["ttbar_qe"]["models"]
+            return {m: p.replace("/models/", "/predictions/").replace("/best.ckpt", ".h5") for m, p in models.items()}
+
+        rule syst_readout_ttbar_qe:
+            input:
+                nominal="results/systematics/ttbar_qe/nominal",
+                batches=lambda w: syst_batch_dirs("ttbar_qe", w.syst_scale),
+                config=_TTQE["config"],
+                response_generated=ttqe_generated(_TTQE["response"]),
+                response_pointcloud=ttqe_pointcloud(_TTQE["response"]),
+                data_generated=ttqe_generated(_TTQE["data"]),
+                predictions=list(syst_ttqe_nominal_predictions().values()),
+            output:
+                "results/systematics/ttbar_qe/{syst_scale}/readout.json",
+            params:
+                predictions=" ".join(f"{m}={p}" for m, p in syst_ttqe_nominal_predictions().items()),
+                xsec=config["samples"][_TTQE["data"]]["xsec_pb"],
+            log:
+                "logs/systematics/ttbar_qe/readout_{syst_scale}.log",
+            benchmark:
+                "benchmarks/systematics/ttbar_qe/readout_{syst_scale}.tsv"
+            shell:
+                "python -m analyses.ttbar_qe.systematics --config {input.config:q}"
+                " --response-generated {input.response_generated:q} --response-pointcloud {input.response_pointcloud:q}"
+                " --data-generated {input.data_generated:q} --xsec-pb {params.xsec}"
+                " --nominal-predictions {params.predictions} --batches {input.nominal:q} {input.batches:q}"
+                " --output {output:q} > {log:q} 2>&1"
+
+    SYST_READOUTS = {"ttbar_qe": "results/systematics/ttbar_qe/{scale}/readout.json"} \
+        if "ttbar_qe" in SYST["analyses"] and config.get("ttbar_qe") else {}
+
     for _analysis, _spec in SYST["analyses"].items():
         for _scale in SYST_SCALES:
             _sources = list(syst_batches(_analysis, _scale))
@@ -132,6 +170,7 @@ if SYST:
                 input:
                     nominal=f"results/systematics/{_analysis}/nominal",
                     batches=syst_batch_dirs(_analysis, _scale),
+                    readouts=[SYST_READOUTS[_analysis].format(scale=_scale)] if _analysis in SYST_READOUTS else [],
                 output:
                     result=f"{syst_result_dir(_analysis, _scale)}/result.json",
                     figures=[report(f"{_prefix}_{s}.png", caption=f"../../{_prefix}_{s}.caption.rst",
@@ -146,6 +185,7 @@ if SYST:
                     f"logs/systematics/{_analysis}/summary_{_scale}.log",
                 shell:
                     "evenet syst-summary --nominal {input.nominal:q} --batches {input.batches:q}"
+                    " --readouts {input.readouts:q}"
                     " --absolute {params.absolute} --figures {params.prefix:q} --analysis {params.analysis}"
                     " --config {params.config:q} -o {output.result:q} > {log:q} 2>&1"
 
