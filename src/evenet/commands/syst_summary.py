@@ -32,6 +32,8 @@ CAPTION = (
 
 
 def run(args) -> int:
+    import numpy as np
+
     from evenet.commands.select import json_arg
     from evenet.plots.style import FigureStyle
     from evenet.results import Measurement, write_result
@@ -48,8 +50,11 @@ def run(args) -> int:
     numbers = {}
     for shifts in collected:
         seconds = float(shifts.seconds.mean()) if len(shifts.seconds) else float("nan")
+        cpu = float(np.nanmean(shifts.cpu_seconds)) if np.isfinite(shifts.cpu_seconds).any() else float("nan")
         numbers[f"{shifts.source}.seconds_per_experiment"] = Measurement(
-            seconds, unit="s", note=f"vary + evaluate every model, {shifts.events} events, mean over experiments")
+            seconds, unit="s", note=f"wall time, vary + evaluate every model, {shifts.events} events, mean over experiments")
+        numbers[f"{shifts.source}.cpu_seconds_per_experiment"] = Measurement(
+            cpu, unit="s", note=f"CPU time, vary + evaluate every model, {shifts.events} events, mean over experiments")
         for model, metrics in table[shifts.source].items():
             for metric, s in metrics.items():
                 kind = "x - nominal" if metric in args.absolute else "(x - nominal) / sigma_stat"
@@ -66,7 +71,7 @@ def run(args) -> int:
         caption = CAPTION.format(analysis=args.analysis, n=len(shifts.indices), source=shifts.source,
                                  variation=", ".join(f"{k}={v}" for k, v in variation.items() if k != "source"),
                                  how=how, events=shifts.events,
-                                 time=f"Mean time per pseudo-experiment: {seconds:.2f} s.")
+                                 time=f"Mean time per pseudo-experiment: {seconds:.2f} s wall, {cpu:.2f} s CPU.")
         plot_source(shifts, f"{args.figures}_{shifts.source}", caption, args.model_order, args.absolute, style)
     experiments = {
         s.source: [{"index": int(i), "nuisance": float(v), "shifts": {m: {k: float(x[j]) for k, x in ms.items()}

@@ -30,7 +30,9 @@ class SourceShifts:
     nuisance: np.ndarray
     shifts: dict[str, dict[str, np.ndarray]]
     seconds: np.ndarray
-    """time per experiment (vary + evaluate), s"""
+    """wall time per experiment (vary + evaluate), s"""
+    cpu_seconds: np.ndarray
+    """CPU time per experiment, s (NaN where not recorded)"""
     events: int
     """events varied per experiment (all samples)"""
 
@@ -81,9 +83,10 @@ def collect(nominal: dict, batches: Iterable[dict], absolute: Sequence[str] = ()
                 sigma = None if metric in absolute else nominal_value["error"]
                 table[model][metric] = shifts(values, nominal_value["value"], sigma)
         seconds = np.array([r["seconds"]["vary"] + r["seconds"]["evaluate"] for r in records])
+        cpu = np.array([r["seconds"].get("cpu", np.nan) for r in records])
         events = sum(e["events_in"] for e in records[0]["events"].values()) if records else 0
         out.append(SourceShifts(source, np.array(indices), np.array([r["nuisance"]["value"] for r in records]),
-                                table, seconds, events))
+                                table, seconds, cpu, events))
     return out
 
 
