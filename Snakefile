@@ -28,9 +28,11 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/cathode.smk"
 
 
 rule all:
     input:
         pointcloud_outputs(),
         training_outputs(),
+        cathode_outputs() if CATHODE else [],
