@@ -31,6 +31,10 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/cathode.smk"
 
 
+localrules:
+    all,
+
+
 rule all:
     input:
         pointcloud_outputs(),
