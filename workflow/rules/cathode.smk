@@ -78,7 +78,8 @@ if CATHODE:
             last="results/cathode/models/{variant}/{channel}/fold{fold}/last.ckpt",
             metrics="results/cathode/models/{variant}/{channel}/fold{fold}/metrics.json",
         params:
-            trainer=trainer_flags(),
+            trainer=trainer_flags,
+            launch=launcher,
             init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
             seed=lambda w: CC["generator"]["seed"] + int(w.fold),
             out=lambda w: f"results/cathode/models/{w.variant}/{w.channel}/fold{w.fold}",
@@ -92,7 +93,7 @@ if CATHODE:
         benchmark:
             "benchmarks/cathode/generator_{variant}_{channel}_{fold}.tsv"
         shell:
-            "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+            "{params.launch} evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
             " {params.init} --output {params.out} --seed {params.seed} {params.trainer}"
             " --set trainer.threads={threads} {params.overrides} > {log:q} 2>&1"
 
