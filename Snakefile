@@ -29,6 +29,7 @@ include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/cathode.smk"
+include: "workflow/rules/systematics.smk"
 
 
 localrules:
@@ -40,3 +41,4 @@ rule all:
         pointcloud_outputs(),
         training_outputs(),
         cathode_outputs() if CATHODE else [],
+        systematics_outputs(),

@@ -133,3 +133,11 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(sample, tmp_path, capsys):
         stderr = capsys.readouterr().err
         assert message in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_analysis_readout_beside_the_batch_is_merged(tmp_path):
+    batch = {"source": "jes", "experiments": [{"label": "jes_000", "index": 0, "metrics": {"full": {"a": {"value": 1.0}}}}]}
+    (tmp_path / "experiments.json").write_text(json.dumps(batch))
+    (tmp_path / "readout.json").write_text(json.dumps({"jes_000": {"full": {"delta_d": {"value": 0.02, "error": 0.001}}}}))
+    metrics = read_records(tmp_path)["experiments"][0]["metrics"]["full"]
+    assert metrics == {"a": {"value": 1.0}, "delta_d": {"value": 0.02, "error": 0.001}}

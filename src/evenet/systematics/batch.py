@@ -46,8 +46,9 @@ class BatchJob:
     metrics: Sequence[str] = ()
     readout_options: Mapping = field(default_factory=dict)
     split: str | None = "test"
-    """the split varied and evaluated (None: every event, only without models)"""
-    batch_size: int = 512
+    """the split varied and evaluated (None: every event)"""
+    predict_options: Mapping = field(default_factory=dict)
+    """further keyword arguments of :func:`evenet.train.predict.predict` (batch_size, steps, ...)"""
 
 
 def experiment_label(variation: Variation | None, index: int) -> str:
@@ -73,7 +74,7 @@ def run_experiment(job: BatchJob, index: int, directory: Path) -> dict:
     for name, checkpoint in job.models.items():
         path = directory / label / "predictions" / f"{name}.h5"
         path.parent.mkdir(parents=True, exist_ok=True)
-        predict(checkpoint, [str(f) for f in files], path, split=job.split, batch_size=job.batch_size)
+        predict(checkpoint, [str(f) for f in files], path, split=job.split or "all", **job.predict_options)
         metrics[name] = evaluate_metrics(job.metrics, path, files, job.readout_options)
     done = time.perf_counter()
     record = {

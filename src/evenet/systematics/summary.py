@@ -18,6 +18,8 @@ import numpy as np
 
 from evenet.errors import InputFileError
 from evenet.systematics.batch import RECORDS
+
+READOUT = "readout.json"
 from evenet.systematics.readout import interval_summary, shifts
 
 
@@ -36,14 +38,26 @@ class SourceShifts:
 
 
 def read_records(path: str | Path) -> dict:
+    """A batch's ``experiments.json`` (``path``: the batch directory or the file). An analysis'
+    read-out of the batch (``readout.json`` beside it: {label: {model: {metric: {value, error}}}},
+    written by the analysis after ``evenet vary``) is merged into the experiments' metrics."""
     path = Path(path)
     if path.is_dir():
         path = path / RECORDS
     try:
         document = json.loads(path.read_text())
-        document["experiments"]
+        records = {r["label"]: r for r in document["experiments"]}
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise InputFileError(f"{path}: not an experiments file of evenet vary ({err})") from None
+    extra = path.with_name(READOUT)
+    if extra.is_file():
+        try:
+            readout = json.loads(extra.read_text())
+            for label, models in readout.items():
+                for model, metrics in models.items():
+                    records[label]["metrics"].setdefault(model, {}).update(metrics)
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise InputFileError(f"{extra}: not a read-out of the experiments in {path.name} ({err})") from None
     return document
 
 
