@@ -3,9 +3,13 @@ the demo's samples, streams and analyses, but every sample read from many ROOT f
 (`files:` instead of `generate:`) and training on GPUs with the paper's presets.
 
     python tests/slurm/real_data_like_config.py /tmp/real      # writes /tmp/real/config.yaml
-    snakemake all -n --profile profiles/perlmutter --configfile /tmp/real/config.yaml
+    snakemake all -n --profile profiles/perlmutter -d /tmp/real --configfile /tmp/real/config.yaml
 
-The input files are empty placeholders (enough for a dry run, which reads none of them).
+The working directory /tmp/real gets links to the repository's config files (presets,
+selections, analysis configs; their paths are relative, as in the demo) but not to
+config/config.yaml, which Snakemake would otherwise merge under the given config (a sample
+would then have both `generate:` and `files:`). The input files are empty placeholders
+(enough for a dry run, which reads none of them).
 """
 
 from __future__ import annotations
@@ -34,12 +38,11 @@ def real_data_like(directory: Path) -> Path:
         spec.pop("generate")
         spec["files"] = files
     config["training"].update(accelerator="gpu", gpus=1, threads=8)
-    for key in ("selections", "detector"):
-        config[key] = str(REPO / config[key])
-    for stage in ("ssl", "full"):
-        config["training"]["pretrain"][stage] = str(REPO / config["training"]["pretrain"][stage])
-    for spec in config["training"]["finetune"].values():
-        spec["config"] = str(REPO / spec["config"])
+    (directory / "config").mkdir(exist_ok=True)
+    for item in (REPO / "config").iterdir():
+        link = directory / "config" / item.name
+        if item.name != "config.yaml" and not link.exists():
+            link.symlink_to(item)
     out = directory / "config.yaml"
     out.write_text(yaml.safe_dump(config, sort_keys=False))
     return out
