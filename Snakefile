@@ -15,6 +15,10 @@ min_version("8.20")
 configfile: "config/config.yaml"
 
 
+# `snakemake --report results/report.zip`: every output marked report(...), by category.
+report: "workflow/report/workflow.rst"
+
+
 try:
     validate_schema(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
     SELECTIONS = check_config(config)
