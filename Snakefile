@@ -28,6 +28,7 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/cathode.smk"
 include: "workflow/rules/systematics.smk"
 
 
@@ -39,4 +40,5 @@ rule all:
     input:
         pointcloud_outputs(),
         training_outputs(),
+        cathode_outputs() if CATHODE else [],
         systematics_outputs(),
