@@ -7,8 +7,11 @@ map one to one, but the kernel is SDPA and no attention weights are returned.
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from evenet.model.packing import Packing
 
 
 def attention_mask(key_mask: Tensor, allowed: Tensor | None = None, num_queries: int | None = None) -> Tensor:
@@ -27,6 +30,12 @@ def attention_mask(key_mask: Tensor, allowed: Tensor | None = None, num_queries:
     return mask.unsqueeze(1)
 
 
+def additive(mask: Tensor) -> Tensor:
+    """Float form (0 where allowed, -inf elsewhere) of a boolean mask from :func:`attention_mask`, for
+    a mask that many layers share: SDPA would otherwise convert and check a boolean mask at every call."""
+    return torch.zeros(mask.shape, device=mask.device).masked_fill_(~mask, float("-inf"))
+
+
 class MultiHeadAttention(nn.Module):
     """Self- or cross-attention; ``in_proj`` holds the query, key and value weights stacked."""
 
@@ -43,18 +52,27 @@ class MultiHeadAttention(nn.Module):
         b, n, d = x.shape
         return x.view(b, n, self.num_heads, d // self.num_heads).transpose(1, 2)
 
-    def forward(self, query: Tensor, mask: Tensor, context: Tensor | None = None) -> Tensor:
+    def forward(self, query: Tensor, mask: Tensor, context: Tensor | None = None,
+                packing: Packing | None = None) -> Tensor:
         """``query``: (B, Nq, D); ``context``: (B, Nk, D) or None for self-attention;
-        ``mask``: bool broadcastable to (B, H, Nq, Nk) from :func:`attention_mask`."""
-        if context is None:
+        ``mask``: bool broadcastable to (B, H, Nq, Nk) from :func:`attention_mask`.
+
+        With ``packing``: self-attention of packed tokens ``query`` (T, D) -> (T, D); the
+        projections run on the T tokens, only the attention itself on the padded layout."""
+        if packing is not None:
+            q, k, v = packing.unpack(self.in_proj(query)).chunk(3, dim=-1)
+        elif context is None:
             q, k, v = self.in_proj(query).chunk(3, dim=-1)
         else:
             d = query.shape[-1]
             q = F.linear(query, self.in_proj.weight[:d], self.in_proj.bias[:d])
             k, v = F.linear(context, self.in_proj.weight[d:], self.in_proj.bias[d:]).chunk(2, dim=-1)
+        if mask is not None and mask.is_floating_point() and mask.dtype != q.dtype:
+            mask = mask.to(q.dtype)  # an additive mask under autocast
         out = F.scaled_dot_product_attention(
             self._heads(q), self._heads(k), self._heads(v),
             attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
         )
         b, h, n, hd = out.shape
-        return self.out_proj(out.transpose(1, 2).reshape(b, n, h * hd))
+        out = out.transpose(1, 2).reshape(b, n, h * hd)
+        return self.out_proj(packing.pack(out) if packing is not None else out)
