@@ -34,6 +34,7 @@ include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/cathode.smk"
 include: "workflow/rules/systematics.smk"
+include: "workflow/rules/haa.smk"
 
 
 localrules:
@@ -46,3 +47,4 @@ rule all:
         training_outputs(),
         cathode_outputs() if CATHODE else [],
         systematics_outputs(),
+        haa_outputs(),
