@@ -6,14 +6,20 @@
 # `all` runs the demo counts (`experiments:`), `systematics_study` the paper's (`study:`).
 
 import math
+import shlex
 
 SYST = config.get("systematics")
 SYST_SCALES = {"demo": "experiments", "study": "study"}
 
 
+def syst_samples(analysis):
+    spec = SYST["analyses"][analysis]
+    return spec.get("samples") or stream_samples(spec["stream"])
+
+
 def syst_stream_inputs(analysis):
     stream = SYST["analyses"][analysis]["stream"]
-    samples = stream_samples(stream)
+    samples = syst_samples(analysis)
     return {
         "selected": expand("results/selected/{stream}/{sample}.parquet", stream=stream, sample=samples),
         "nominal": expand("results/pointcloud/{stream}/{sample}.h5", stream=stream, sample=samples),
@@ -53,8 +59,20 @@ def systematics_outputs(scale="demo"):
     return out
 
 
-def syst_model_flags(analysis):
-    return " ".join(f"--model {name}={path}" for name, path in SYST["analyses"][analysis]["models"].items())
+def syst_flags(analysis):
+    """The flags of `evenet vary` that every job of an analysis shares."""
+    spec = SYST["analyses"][analysis]
+    stream = spec["stream"]
+    return " ".join([
+        f"--selection {config['streams'][stream]['selection']}",
+        "--selection-params", shlex.quote(as_json(SELECTIONS[config["streams"][stream]["selection"]])),
+        *(f"--model {name}={path}" for name, path in spec["models"].items()),
+        "--metrics", *spec["metrics"],
+        "--readout-options", shlex.quote(as_json(spec["readout"])),
+        "--split", spec["split"],
+        "--predict-options", shlex.quote(as_json(spec["predict"])),
+        f"--seed {SYST['seed']}",
+    ])
 
 
 if SYST:
@@ -71,21 +89,13 @@ if SYST:
         output:
             directory("results/systematics/{syst_analysis}/nominal"),
         params:
-            selection=lambda w: config["streams"][SYST["analyses"][w.syst_analysis]["stream"]]["selection"],
-            selection_params=lambda w: as_json(
-                SELECTIONS[config["streams"][SYST["analyses"][w.syst_analysis]["stream"]]["selection"]]),
-            models=lambda w: syst_model_flags(w.syst_analysis),
-            metrics=lambda w: " ".join(SYST["analyses"][w.syst_analysis]["metrics"]),
-            readout=lambda w: as_json(SYST["analyses"][w.syst_analysis]["readout"]),
-            seed=SYST["seed"],
+            flags=lambda w: syst_flags(w.syst_analysis),
         log:
             "logs/systematics/{syst_analysis}/nominal.log",
         benchmark:
             "benchmarks/systematics/{syst_analysis}/nominal.tsv"
         shell:
-            "evenet vary --selected {input.selected:q} --nominal {input.nominal:q} --selection {params.selection}"
-            " --selection-params {params.selection_params:q} --source nominal --seed {params.seed}"
-            " {params.models} --metrics {params.metrics} --readout-options {params.readout:q}"
+            "evenet vary --selected {input.selected:q} --nominal {input.nominal:q} --source nominal {params.flags}"
             " -o {output:q} > {log:q} 2>&1"
 
     rule syst_batch:
@@ -96,26 +106,56 @@ if SYST:
         group:
             "systematics"
         params:
-            selection=lambda w: config["streams"][SYST["analyses"][w.syst_analysis]["stream"]]["selection"],
-            selection_params=lambda w: as_json(
-                SELECTIONS[config["streams"][SYST["analyses"][w.syst_analysis]["stream"]]["selection"]]),
+            flags=lambda w: syst_flags(w.syst_analysis),
             variation=lambda w: as_json(SYST[w.syst_source]),
             experiments=lambda w: "{}:{}".format(
                 *syst_batches(w.syst_analysis, w.syst_scale)[w.syst_source][int(w.syst_batch)]),
-            models=lambda w: syst_model_flags(w.syst_analysis),
-            metrics=lambda w: " ".join(SYST["analyses"][w.syst_analysis]["metrics"]),
-            readout=lambda w: as_json(SYST["analyses"][w.syst_analysis]["readout"]),
-            seed=SYST["seed"],
         log:
             "logs/systematics/{syst_analysis}/{syst_scale}/{syst_source}_b{syst_batch}.log",
         benchmark:
             "benchmarks/systematics/{syst_analysis}/{syst_scale}/{syst_source}_b{syst_batch}.tsv"
         shell:
-            "evenet vary --selected {input.selected:q} --nominal {input.nominal:q} --selection {params.selection}"
-            " --selection-params {params.selection_params:q} --source {wildcards.syst_source}"
-            " --variation {params.variation:q} --seed {params.seed} --experiments {params.experiments}"
-            " {params.models} --metrics {params.metrics} --readout-options {params.readout:q}"
+            "evenet vary --selected {input.selected:q} --nominal {input.nominal:q} --source {wildcards.syst_source}"
+            " --variation {params.variation:q} --experiments {params.experiments} {params.flags}"
             " -o {output:q} > {log:q} 2>&1"
+
+    if "ttbar_qe" in SYST["analyses"] and config.get("ttbar_qe"):
+        # The precision of D per pseudo-experiment: the entanglement analysis reconstructs and
+        # unfolds each varied data sample with the nominal response (analyses/ttbar_qe/systematics.py).
+        _TTQE = config["ttbar_qe"]
+
+        def syst_ttqe_nominal_predictions():
+            """Each model's nominal predictions (the ttbar_qe_predict output beside its checkpoint)."""
+            models = SYST["analyses"]["ttbar_qe"]["models"]
+            return {m: p.replace("/models/", "/predictions/").replace("/best.ckpt", ".h5") for m, p in models.items()}
+
+        rule syst_readout_ttbar_qe:
+            input:
+                nominal="results/systematics/ttbar_qe/nominal",
+                batches=lambda w: syst_batch_dirs("ttbar_qe", w.syst_scale),
+                config=_TTQE["config"],
+                response_generated=ttqe_generated(_TTQE["response"]),
+                response_pointcloud=ttqe_pointcloud(_TTQE["response"]),
+                data_generated=ttqe_generated(_TTQE["data"]),
+                predictions=list(syst_ttqe_nominal_predictions().values()),
+            output:
+                "results/systematics/ttbar_qe/{syst_scale}/readout.json",
+            params:
+                predictions=" ".join(f"{m}={p}" for m, p in syst_ttqe_nominal_predictions().items()),
+                xsec=config["samples"][_TTQE["data"]]["xsec_pb"],
+            log:
+                "logs/systematics/ttbar_qe/readout_{syst_scale}.log",
+            benchmark:
+                "benchmarks/systematics/ttbar_qe/readout_{syst_scale}.tsv"
+            shell:
+                "python -m analyses.ttbar_qe.systematics --config {input.config:q}"
+                " --response-generated {input.response_generated:q} --response-pointcloud {input.response_pointcloud:q}"
+                " --data-generated {input.data_generated:q} --xsec-pb {params.xsec}"
+                " --nominal-predictions {params.predictions} --batches {input.nominal:q} {input.batches:q}"
+                " --output {output:q} > {log:q} 2>&1"
+
+    SYST_READOUTS = {"ttbar_qe": "results/systematics/ttbar_qe/{scale}/readout.json"} \
+        if "ttbar_qe" in SYST["analyses"] and config.get("ttbar_qe") else {}
 
     for _analysis, _spec in SYST["analyses"].items():
         for _scale in SYST_SCALES:
@@ -130,6 +170,7 @@ if SYST:
                 input:
                     nominal=f"results/systematics/{_analysis}/nominal",
                     batches=syst_batch_dirs(_analysis, _scale),
+                    readouts=[SYST_READOUTS[_analysis].format(scale=_scale)] if _analysis in SYST_READOUTS else [],
                 output:
                     result=f"{syst_result_dir(_analysis, _scale)}/result.json",
                     figures=[report(f"{_prefix}_{s}.png", caption=f"../../{_prefix}_{s}.caption.rst",
@@ -144,6 +185,7 @@ if SYST:
                     f"logs/systematics/{_analysis}/summary_{_scale}.log",
                 shell:
                     "evenet syst-summary --nominal {input.nominal:q} --batches {input.batches:q}"
+                    " --readouts {input.readouts:q}"
                     " --absolute {params.absolute} --figures {params.prefix:q} --analysis {params.analysis}"
                     " --config {params.config:q} -o {output.result:q} > {log:q} 2>&1"
 

@@ -9,7 +9,7 @@ Layout of a batch directory (written whole or not at all)::
 ``label`` is ``nominal`` or ``<source>_<index>`` (index zero-padded to 3 digits). A record:
 {label, index, seed, nuisance (pseudo_experiments.nuisance_record), events {sample:
 {events_in, events_out}}, metrics {model: {metric: {value, error}}}, seconds {vary,
-evaluate}}. The models are the nominal trained checkpoints: nothing is retrained.
+evaluate (wall), cpu (the process's CPU time for both)}}. The models are the nominal trained checkpoints: nothing is retrained.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def run_experiment(job: BatchJob, index: int, directory: Path) -> dict:
 
     label = experiment_label(job.variation, index)
     seed = job.seed if job.variation is None else experiment_seed(job.seed, job.variation.source, index)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     files, events, values = [], {}, []
     for sample in job.samples:
         path = directory / label / "pointcloud" / f"{sample.name}.h5"
@@ -81,7 +81,8 @@ def run_experiment(job: BatchJob, index: int, directory: Path) -> dict:
         "label": label, "index": index, "seed": seed,
         "nuisance": nuisance_record(job.variation, seed, np.concatenate(values) if values else np.zeros(0)),
         "events": events, "metrics": metrics,
-        "seconds": {"vary": round(varied - start, 4), "evaluate": round(done - varied, 4)},
+        "seconds": {"vary": round(varied - start, 4), "evaluate": round(done - varied, 4),
+                    "cpu": round(time.process_time() - cpu_start, 4)},
     }
     log.info("%s: %s, %.2f s vary, %.2f s evaluate", label, record["nuisance"], varied - start, done - varied)
     return record
