@@ -28,6 +28,7 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/ttbar_qe.smk"
 
 
 localrules:
@@ -38,3 +39,4 @@ rule all:
     input:
         pointcloud_outputs(),
         training_outputs(),
+        ttqe_outputs(),

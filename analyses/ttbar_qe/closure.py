@@ -47,10 +47,20 @@ def parton_closure(name: str, truth, c_gen) -> tuple[dict, dict]:
     return numbers, summary
 
 
+def _injected(name: str, text: str):
+    """The injected generator C of a --sample: None for "sm", else a 3x3 array."""
+    try:
+        value = "sm" if text == "sm" else json.loads(text)
+        return None if value == "sm" else np.asarray(value, dtype=float).reshape(3, 3)
+    except (ValueError, TypeError):
+        raise ConfigError(f"--sample {name}: injected C must be a JSON 3x3 matrix or sm, got {text!r}") from None
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", required=True)
-    p.add_argument("--response", nargs=2, required=True, metavar=("GENERATED", "POINTCLOUD"))
+    p.add_argument("--response", nargs=2, required=True, metavar=("GENERATED", "POINTCLOUD"),
+                   help="generated ROOT file(s), comma-separated, and the point-cloud file of the response sample")
     p.add_argument("--sample", nargs=4, action="append", required=True,
                    metavar=("NAME", "GENERATED", "POINTCLOUD", "INJECTED_C"))
     p.add_argument("--xsec-pb", type=float, required=True)
@@ -64,11 +74,11 @@ def run(args) -> Path:
     tb = int(config["threshold_bin"])
 
     def load(generated, pointcloud):
-        truth = read_parton_truth([generated])
+        truth = read_parton_truth(generated.split(","))
         events = read_pointcloud([pointcloud])
         return truth, place(truth, events, truth_reconstruction(events))
 
-    _, response = load(*args.response)
+    _, response = load(*args.response)  # GENERATED may be a comma-separated list, as for --sample
     numbers, summary, linearity = {}, {}, []
     for name, generated, pointcloud, injected in args.sample:
         truth, sample = load(generated, pointcloud)
@@ -80,11 +90,8 @@ def run(args) -> Path:
         numbers[f"{name}/D_unfolded"] = Measurement(d_meas, d_err, note="truth pairing + truth neutrinos, unfolded, "
                                                     "threshold bin, error for this sample's size")
         numbers[f"{name}/D_parton"] = d_parton
-        if injected != "sm":
-            try:
-                c_gen = np.asarray(json.loads(injected), dtype=float).reshape(3, 3)
-            except (ValueError, TypeError):
-                raise ConfigError(f"--sample {name}: injected C must be a JSON 3x3 matrix or 'sm', got {injected!r}") from None
+        c_gen = _injected(name, injected)
+        if c_gen is not None:
             d_inj = marker_d(from_generator_convention(c_gen)[0])[0]
             parton_numbers, parton_summary = parton_closure(name, truth, c_gen)
             numbers.update(parton_numbers)
