@@ -19,11 +19,11 @@ import yaml
 
 from analyses.ttbar_qe.events import PartonTruth, PointCloudEvents, read_parton_truth, read_pointcloud
 from analyses.ttbar_qe.reconstruct import (Reconstruction, analytic_reconstruction, network_reconstruction,
-                                           spin_observables, truth_reconstruction)
+                                           truth_reconstruction)
 from analyses.ttbar_qe.spin_unfolding import SpinUnfolder, UnfoldingSetup
 from evenet.errors import ConfigError, InputFileError
 from evenet.physics.spin import (AXES, CONVENTION, atlas_d, lepton_cosines, mass, marker_d, products,
-                                 relative_precision, spin_coefficients)
+                                 relative_precision)
 from evenet.results import Measurement, write_result
 from evenet.stats.pairing import pairing_purity
 
@@ -152,11 +152,10 @@ def measure(setup: UnfoldingSetup, config: dict, response: Sample, data: Sample,
     diag = np.stack([c_bins_rep[:, tb, i, i] for i in range(3)], axis=1)
     correlation = np.corrcoef(diag[np.isfinite(diag).all(axis=1)].T)
 
-    truth_select = lambda b: data.truth_mtt >= -1 if b is None else \
-        (data.truth_mtt >= setup.mtt_edges[b]) & (data.truth_mtt < setup.mtt_edges[b + 1])
     parton = {}
     for label, b in (("threshold", tb), ("inclusive", None)):
-        sel = truth_select(b)
+        sel = np.ones(data.n_generated, bool) if b is None else \
+            (data.truth_mtt >= setup.mtt_edges[b]) & (data.truth_mtt < setup.mtt_edges[b + 1])
         cos_terms = data.truth_products[sel]
         c_true = -9.0 * cos_terms.mean(axis=0).reshape(3, 3)
         c_err = 9.0 * cos_terms.std(axis=0).reshape(3, 3) / np.sqrt(sel.sum())
