@@ -17,7 +17,7 @@ def _sample(c, n, seed, efficiency=0.5, smear=0.05):
     a fraction ``efficiency`` is 'selected' and its cosines smeared."""
     rng = np.random.default_rng(seed)
     out = []
-    while sum(len(o) for o in out) < n:
+    while sum(len(o[0]) for o in out) < n:
         a, b = rng.uniform(-1, 1, (2 * n, 3)), rng.uniform(-1, 1, (2 * n, 3))
         keep = rng.uniform(0, 2, 2 * n) < 1 - np.sum((a @ c) * b, axis=1)
         out.append((a[keep], b[keep]))
