@@ -29,6 +29,8 @@ include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/ttbar_qe.smk"
+include: "workflow/rules/cathode.smk"
+include: "workflow/rules/systematics.smk"
 
 
 localrules:
@@ -40,3 +42,5 @@ rule all:
         pointcloud_outputs(),
         training_outputs(),
         ttqe_outputs(),
+        cathode_outputs() if CATHODE else [],
+        systematics_outputs(),
