@@ -39,6 +39,11 @@ if TTQE:
     def ttqe_sample_args(flag, sample):
         return f"{flag} {' '.join(ttqe_generated(sample))} {flag.replace('generated', 'pointcloud')} {ttqe_pointcloud(sample)}"
 
+    def ttqe_injected(sample):
+        """The generator C a sample was made with (its generate.params.C), or "sm" (the process default)."""
+        params = config["samples"][sample]["generate"]["params"]
+        return params["C"] if "C" in params else "sm"
+
     def ttqe_measure_inputs():
         return ttqe_generated(TTQE["response"]) + ttqe_generated(TTQE["data"]) + [
             ttqe_pointcloud(TTQE["response"]), ttqe_pointcloud(TTQE["data"])]
@@ -54,7 +59,7 @@ if TTQE:
             response=lambda w: f"{','.join(ttqe_generated(TTQE['response']))} {ttqe_pointcloud(TTQE['response'])}",
             samples=lambda w: " ".join(
                 f"--sample {s} {','.join(ttqe_generated(s))} {ttqe_pointcloud(s)} "
-                + shlex.quote(as_json(config["samples"][s]["generate"]["params"].get("C", "sm")))
+                + shlex.quote(as_json(ttqe_injected(s)))
                 for s in [*TTQE["linearity"], TTQE["data"]]),
             xsec=config["samples"][TTQE["data"]]["xsec_pb"],
         log:
@@ -107,7 +112,7 @@ if TTQE and TRAINING:
             fraction=lambda w: float(w.size) * ttqe_settings()["reference_fraction"],
             trainer=trainer_flags,
             launch=launcher,
-            overrides=set_flags(TTQE["finetune"].get("set", {})),
+            overrides=set_flags(TTQE["finetune"]["set"]),
         threads: TRAINING["threads"]
         resources:
             gpu=TRAINING["gpus"],
