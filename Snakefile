@@ -15,6 +15,10 @@ min_version("8.20")
 configfile: "config/config.yaml"
 
 
+# `snakemake --report results/report.zip`: every output marked report(...), by category.
+report: "workflow/report/workflow.rst"
+
+
 try:
     validate_schema(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
     SELECTIONS = check_config(config)
@@ -31,6 +35,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/ttbar_qe.smk"
 include: "workflow/rules/cathode.smk"
 include: "workflow/rules/systematics.smk"
+include: "workflow/rules/haa.smk"
 
 
 localrules:
@@ -44,3 +49,4 @@ rule all:
         ttqe_outputs(),
         cathode_outputs() if CATHODE else [],
         systematics_outputs(),
+        haa_outputs(),

@@ -127,6 +127,12 @@ class PointCloudStream(IterableDataset):
         """Batches this rank yields per epoch (all workers together)."""
         return self._worker_batches() * self.num_workers
 
+    def rank_events(self) -> tuple[int, int]:
+        """Positions [lo, hi) in each epoch's event stream from which this rank's batches come
+        (all its workers together): the ranks of a multi-process run read disjoint parts."""
+        width = self.num_workers * self._shard_events()
+        return self.rank * width, min((self.rank + 1) * width, self.n_events)
+
     def _windows(self, epoch: int) -> list[list[Block]]:
         order = np.arange(len(self.blocks))
         if self.shuffle:
