@@ -15,6 +15,10 @@ min_version("8.20")
 configfile: "config/config.yaml"
 
 
+# `snakemake --report results/report.zip`: every output marked report(...), by category.
+report: "workflow/report/workflow.rst"
+
+
 try:
     validate_schema(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
     SELECTIONS = check_config(config)
@@ -28,8 +32,10 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/ttbar_qe.smk"
 include: "workflow/rules/cathode.smk"
 include: "workflow/rules/systematics.smk"
+include: "workflow/rules/haa.smk"
 
 
 localrules:
@@ -40,5 +46,7 @@ rule all:
     input:
         pointcloud_outputs(),
         training_outputs(),
+        ttqe_outputs(),
         cathode_outputs() if CATHODE else [],
         systematics_outputs(),
+        haa_outputs(),
