@@ -32,6 +32,7 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/ttbar_qe.smk"
 include: "workflow/rules/cathode.smk"
 include: "workflow/rules/systematics.smk"
 include: "workflow/rules/haa.smk"
@@ -45,6 +46,7 @@ rule all:
     input:
         pointcloud_outputs(),
         training_outputs(),
+        ttqe_outputs(),
         cathode_outputs() if CATHODE else [],
         systematics_outputs(),
         haa_outputs(),

@@ -27,7 +27,7 @@ COLOURS = {"full": "tab:blue", "scratch": "goldenrod", "ssl": "hotpink", "oracle
 
 def _label(conf: dict) -> str:
     arrow = f"{conf['train'].upper()}$\\to${conf['test'].upper()}"
-    return arrow + ("\nno signal" if conf["label"].endswith("nosignal") else "")
+    return arrow + (" (no sig.)" if conf["label"].endswith("nosignal") else "")
 
 
 def significance_figure(results, output: Path) -> None:
@@ -52,6 +52,8 @@ def significance_figure(results, output: Path) -> None:
     ax.set_xticks(range(len(slots)), slots)
     ax.set_ylabel("median significance $Z$ [$\\sigma$]")
     ax.set_ylim(bottom=0)
+    ax.tick_params(axis="x", labelsize="small")
+    fig.tight_layout()
     save_figure(fig, output / "significance",
                 "Median likelihood-reweighted significance Z = sqrt(q0) per train->test configuration and generator "
                 "variant (calibrated: filled), bars: 16-84 % of the pseudo-experiments (generator-ensemble "
@@ -86,11 +88,11 @@ def spectra_figure(result, output: Path) -> None:
         sr = np.array(s["signal_bins"])
         ax.errorbar(centres[~sr], sumw[~sr], yerr=err[~sr], fmt="o", ms=3, color="black", label="data, sidebands")
         ax.errorbar(centres[sr], sumw[sr], yerr=err[sr], fmt="o", ms=3, color="tab:red", label="data, SR")
-        ax.stairs(fitted, edges, color="tab:blue", label="quintic sideband fit")
+        ax.stairs(fitted, edges, color="tab:blue", baseline=None, label="quintic sideband fit")
         ax.set_xlabel(mass_label("\\mu\\mu"))
         ax.set_ylabel("events / bin" if key == "before" else "sum of weights / bin")
-        ax.set_title(f"{title}: Z = {s['significance']:.2f}", fontsize="medium")
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="x-small", title=f"{title}: Z = {s['significance']:.2f}", title_fontsize="x-small")
+    fig.tight_layout()
     conf = result.extra["configuration"]
     save_figure(fig, output / "spectra",
                 f"Dimuon mass spectrum of the {conf['test'].upper()} test events ({conf['label']}, "

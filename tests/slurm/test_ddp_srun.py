@@ -52,7 +52,8 @@ def _train_command(files, norm, out: Path, config: Path, devices: int) -> list[s
     cmd = [shutil.which("evenet"), "train", "--config", str(config), "--data", *map(str, files),
            "--normalization", str(norm), "--output", str(out), "--seed", "3", "--accelerator", "cpu",
            "--devices", str(devices), "--set", f"data.batch_size={batch}"]
-    return cmd + (["--strategy", "ddp"] if devices > 1 else [])
+    # find_unused_parameters: parameters of the network that the assignment loss does not reach.
+    return cmd + (["--strategy", "ddp_find_unused_parameters_true"] if devices > 1 else [])
 
 
 def _weights(run: Path) -> dict[str, torch.Tensor]:

@@ -65,7 +65,7 @@ def subset_mask(path: Path, n: int, fraction: float, seed: int) -> np.ndarray:
 
 def index_blocks(files: Sequence[Path], split: str, chunk_size: int, fraction: float = 1.0,
                  subset_seed: int = 0) -> list[Block]:
-    """Blocks of the selected split (reads only ``META/split``)."""
+    """Blocks of the selected split, or of every event for ``split="all"`` (reads only ``META/split``)."""
     blocks = []
     for i, path in enumerate(files):
         try:
@@ -73,7 +73,8 @@ def index_blocks(files: Sequence[Path], split: str, chunk_size: int, fraction: f
                 codes = handle[f"{schema.META}/split"][:]
         except (OSError, KeyError) as err:
             raise InputFileError(f"{path}: cannot read META/split ({err})") from None
-        keep = (codes == SPLIT_CODES[split]) & subset_mask(path, len(codes), fraction, subset_seed)
+        in_split = np.ones(len(codes), dtype=bool) if split == "all" else codes == SPLIT_CODES[split]
+        keep = in_split & subset_mask(path, len(codes), fraction, subset_seed)
         for start in range(0, len(codes), chunk_size):
             stop = min(start + chunk_size, len(codes))
             rows = start + np.flatnonzero(keep[start:stop])
