@@ -6,6 +6,7 @@ import sys
 
 from snakemake.utils import min_version
 
+from analyses.xyh.grid import add_grid_samples
 from evenet.config import check_config, validate_schema
 from evenet.errors import ConfigError
 
@@ -16,6 +17,8 @@ configfile: "config/config.yaml"
 
 
 try:
+    # the X -> YH mass-point table adds its signal samples first, so they are validated like the rest
+    XYH_GRID = add_grid_samples(config)
     validate_schema(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
     SELECTIONS = check_config(config)
 except ConfigError as err:
@@ -28,9 +31,11 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/xyh.smk"
 
 
 rule all:
     input:
         pointcloud_outputs(),
         training_outputs(),
+        xyh_all_outputs(),

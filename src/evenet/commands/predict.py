@@ -14,6 +14,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--steps", type=int, default=20, help="diffusion solver steps for sampled outputs")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled outputs")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--parameters", type=float, nargs="+", default=None,
+                   help="parameterised classifier: score every event against these hypothesis parameters "
+                        "(e.g. --parameters 500 100 for M_X, M_Y) instead of each event's own")
     p.set_defaults(func=run)
 
 
@@ -24,6 +27,6 @@ def run(args) -> int:
 
     torch.set_num_threads(args.threads)
     n = predict(args.checkpoint, args.data, args.output, split=args.split, batch_size=args.batch_size,
-                generate=args.generate, steps=args.steps, seed=args.seed)
+                generate=args.generate, steps=args.steps, seed=args.seed, parameters=args.parameters)
     print(f"{n} events -> {args.output}")
     return 0
