@@ -76,8 +76,10 @@ def signal_sample(row, spec: dict) -> dict:
         block["files"] = row["files"].split()
         return block
     params = {"m_x": float(row["MX"]), "m_y": float(row["MY"]), **spec.get("params", {})}
-    block["generate"] = {"level": spec["level"], "process": "xyh", "events": int(row["events"]),
-                         "parts": int(row["parts"]), "seed": int(row["seed"]), "params": params}
+    block["generate"] = {"process": "xyh", "events": int(row["events"]), "parts": int(row["parts"]),
+                         "seed": int(row["seed"]), "params": params}
+    if "level" in spec:  # else the sample schema's default
+        block["generate"]["level"] = spec["level"]
     return block
 
 
