@@ -34,6 +34,10 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/xyh.smk"
 
 
+localrules:
+    all,
+
+
 rule all:
     input:
         pointcloud_outputs(),

@@ -1,11 +1,12 @@
-"""Closure: the spin correlation C injected in ttbar_2l_spin is recovered from the
-GenPart record of the written file via <cos_i cos_i> = -C_ii / 9 (helicity basis)."""
+"""Closure: the spin correlation C injected in ttbar_2l_spin (generator convention) is recovered
+from the GenPart record of the written file by the decay-angle method in the paper convention,
+C_paper = -9 <cos_i+ cos_j-> = -C_generator (evenet.physics.spin)."""
 
 import awkward as ak
 import numpy as np
 import uproot
 
-from evenet.sim.kinematics import lepton_directions_in_helicity_basis
+from evenet.physics.spin import from_generator_convention, lepton_cosines, spin_coefficients
 from evenet.sim.sample import generate_sample
 
 C_TRUE = np.diag([0.8, -0.6, 0.8])
@@ -28,12 +29,11 @@ def test_injected_spin_correlation_is_recovered(tmp_path):
     mothers = pdg[ak.where(gen.GenPart_genPartIdxMother >= 0, gen.GenPart_genPartIdxMother, 0)]
     assert ak.all(abs(mothers[(abs(pdg) == 11) | (abs(pdg) == 13)]) == 24)
     assert ak.all(abs(mothers[abs(pdg) == 24]) == 6)
-    l1, l2 = lepton_directions_in_helicity_basis(
+    cos_plus, cos_minus = lepton_cosines(
         _four_momenta(gen, pdg == 6), _four_momenta(gen, pdg == -6),
         _four_momenta(gen, (pdg == -11) | (pdg == -13)), _four_momenta(gen, (pdg == 11) | (pdg == 13)))
-    products = l1 * l2
-    measured = -9 * products.mean(axis=0)
-    error = 9 * products.std(axis=0) / np.sqrt(len(products))
-    pulls = (measured - np.diag(C_TRUE)) / error
+    coefficients = spin_coefficients(cos_plus, cos_minus)
+    measured, error = np.diag(coefficients.C), np.diag(coefficients.C_errors)
+    pulls = (measured - np.diag(from_generator_convention(C_TRUE)[0])) / error
     assert np.all(np.abs(pulls) < 3), (measured, error)
     assert np.all(np.abs(measured) / error > 10), "zero correlation not excluded"

@@ -17,12 +17,26 @@ def stream_files(stream):
     return expand("results/pointcloud/{stream}/{sample}.h5", stream=stream, sample=stream_samples(stream))
 
 
-def trainer_flags():
+def trainer_flags(wildcards, resources):
     """Flags every training rule passes: devices, and how often the run saves the checkpoint
-    that a rerun after an interruption resumes from (<output>/resume/, docs/training.md)."""
+    that a rerun after an interruption resumes from (<output>/resume/, docs/training.md).
+    A job given GPUs by its `gpu` resource (training.gpus, or a cluster profile's
+    set-resources) trains on them: --accelerator gpu, `gpu` / `nodes` devices per node;
+    otherwise training.accelerator, devices and num_nodes apply."""
     t = TRAINING
-    return (f"--accelerator {t['accelerator']} --devices {t['devices']} --num-nodes {t['num_nodes']}"
-            f" --checkpoint-every {t['checkpoint_every']}")
+    gpus = int(resources.get("gpu") or 0)
+    if gpus:
+        nodes = int(resources.get("nodes") or 1)
+        devices = f"--accelerator gpu --devices {gpus // nodes} --num-nodes {nodes}"
+    else:
+        devices = f"--accelerator {t['accelerator']} --devices {t['devices']} --num-nodes {t['num_nodes']}"
+    return f"{devices} --checkpoint-every {t['checkpoint_every']}"
+
+
+def launcher(wildcards, resources):
+    """What starts a training command: the job's `mpi` resource, set by a cluster profile
+    (e.g. `srun --ntasks-per-node=4 ...`, one task per GPU), or nothing: run it directly."""
+    return resources.get("mpi") or ""
 
 
 def set_flags(*overrides):
@@ -55,7 +69,8 @@ if TRAINING:
             best="results/models/pretrain_ssl/best.ckpt",
             resolved="results/models/pretrain_ssl/config.yaml",
         params:
-            trainer=trainer_flags(),
+            trainer=trainer_flags,
+            launch=launcher,
             seed=TRAINING["seed"],
         threads: TRAINING["threads"]
         resources:
@@ -66,7 +81,7 @@ if TRAINING:
         benchmark:
             "benchmarks/train/pretrain_ssl.tsv"
         shell:
-            "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+            "{params.launch} evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
             " --output results/models/pretrain_ssl --seed {params.seed} {params.trainer}"
             " --set trainer.threads={threads} > {log:q} 2>&1"
 
@@ -82,7 +97,8 @@ if TRAINING:
             best="results/models/pretrain_full/best.ckpt",
             resolved="results/models/pretrain_full/config.yaml",
         params:
-            trainer=trainer_flags(),
+            trainer=trainer_flags,
+            launch=launcher,
             seed=TRAINING["seed"],
         threads: TRAINING["threads"]
         resources:
@@ -93,7 +109,7 @@ if TRAINING:
         benchmark:
             "benchmarks/train/pretrain_full.tsv"
         shell:
-            "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+            "{params.launch} evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
             " --init {input.init:q} --output results/models/pretrain_full --seed {params.seed} {params.trainer}"
             " --set trainer.threads={threads} > {log:q} 2>&1"
 
@@ -113,7 +129,8 @@ if TRAINING:
                 best=f"results/models/finetune_{_analysis}/best.ckpt",
                 resolved=f"results/models/finetune_{_analysis}/config.yaml",
             params:
-                trainer=trainer_flags(),
+                trainer=trainer_flags,
+                launch=launcher,
                 seed=TRAINING["seed"],
                 init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
                 out=f"results/models/finetune_{_analysis}",
@@ -127,7 +144,7 @@ if TRAINING:
             benchmark:
                 f"benchmarks/train/finetune_{_analysis}.tsv"
             shell:
-                "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+                "{params.launch} evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
                 " {params.init} --output {params.out} --seed {params.seed} {params.trainer}"
                 " --set trainer.threads={threads} {params.overrides} > {log:q} 2>&1"
 
@@ -187,7 +204,8 @@ if SCANNED:
         params:
             init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
             out=lambda w: f"results/scans/{w.analysis}/{w.variant}_f{w.fraction}_s{w.seed}",
-            trainer=trainer_flags(),
+            trainer=trainer_flags,
+            launch=launcher,
             overrides=lambda w: set_flags(
                 TRAINING["finetune"][w.analysis]["set"], TRAINING["finetune"][w.analysis]["scan"]["set"]
             ),
@@ -200,7 +218,7 @@ if SCANNED:
         benchmark:
             "benchmarks/scans/{analysis}/{variant}_f{fraction}_s{seed}.tsv"
         shell:
-            "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+            "{params.launch} evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
             " {params.init} --output {params.out} --seed {wildcards.seed} {params.trainer} {params.overrides}"
             " --set data.train_fraction={wildcards.fraction} --set data.subset_seed={wildcards.seed}"
             " --set trainer.threads={threads} > {log:q} 2>&1"

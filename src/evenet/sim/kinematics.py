@@ -1,5 +1,5 @@
-"""Four-vector helpers for the spin-correlated decays and their closure analysis:
-boosts (via the ``vector`` package), two-body decays and the helicity basis."""
+"""Four-vector helpers for the spin-correlated decays: boosts (via the ``vector`` package)
+and two-body decays. The helicity basis lives in evenet.physics.spin."""
 
 from __future__ import annotations
 
@@ -26,10 +26,6 @@ def velocity(p4: np.ndarray) -> np.ndarray:
     return p4[:, 1:] / p4[:, :1]
 
 
-def unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-
 def isotropic_directions(n: int, rng: np.random.Generator) -> np.ndarray:
     cos_theta = rng.uniform(-1.0, 1.0, n)
     phi = rng.uniform(0.0, 2 * np.pi, n)
@@ -49,30 +45,3 @@ def at_rest_pair(direction: np.ndarray, p: np.ndarray, m1: np.ndarray, m2: np.nd
     first = np.concatenate([np.sqrt(p**2 + m1**2)[:, None], p3], axis=1)
     second = np.concatenate([np.sqrt(p**2 + m2**2)[:, None], -p3], axis=1)
     return first, second
-
-
-def helicity_basis(top_zmf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(k, r, n) unit vectors in the ttbar rest frame (Bernreuther, Heisler, Si, JHEP 12 (2015) 026):
-    k = top direction, r = sign(y) (p - y k) / sqrt(1 - y^2), n = sign(y) (p x k) / sqrt(1 - y^2),
-    p = +z beam axis, y = p . k. The antitop uses (-k, -r, -n)."""
-    k = unit(top_zmf[:, 1:])
-    beam = np.array([0.0, 0.0, 1.0])
-    y = k @ beam
-    norm = np.sqrt(np.maximum(1.0 - y**2, 1e-12))
-    sign = np.where(y >= 0, 1.0, -1.0)
-    r = sign[:, None] * (beam[None, :] - y[:, None] * k) / norm[:, None]
-    n = sign[:, None] * np.cross(np.broadcast_to(beam, k.shape), k) / norm[:, None]
-    return k, r, n
-
-
-def lepton_directions_in_helicity_basis(top: np.ndarray, antitop: np.ndarray, lep_plus: np.ndarray,
-                                         lep_minus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 3) components of the l+ direction in the top rest frame on (k, r, n) and of the
-    l- direction in the antitop rest frame on (-k, -r, -n); frames reached lab -> ttbar ZMF -> (anti)top."""
-    to_zmf = -velocity(top + antitop)
-    top_z, antitop_z = boost(top, to_zmf), boost(antitop, to_zmf)
-    l1 = unit(boost(boost(lep_plus, to_zmf), -velocity(top_z))[:, 1:])
-    l2 = unit(boost(boost(lep_minus, to_zmf), -velocity(antitop_z))[:, 1:])
-    k, r, n = helicity_basis(top_z)
-    basis = np.stack([k, r, n], axis=1)  # (N, 3 axes, 3 components)
-    return np.einsum("nac,nc->na", basis, l1), -np.einsum("nac,nc->na", basis, l2)

@@ -168,9 +168,9 @@ PROCESSES: dict[str, Process] = {p.name: p for p in [
     Process("qcd_bbbb", "QCD b bbar + b bbar from a second hard interaction (SecondHard:TwoBJets)", 62.5,
             _with_second_pthat(_fixed(["HardQCD:hardbbbar = on", "SecondHard:generate = on", "SecondHard:TwoBJets = on"])), PT_SECOND_DEFAULT),
     # --- ttbar with imposed spin correlations (decays done in evenet.sim.ttbar_spin)
-    Process("ttbar_2l_spin", "ttbar -> b l nu bbar l nu (l = e, mu) with spin correlation C, polarisations B1, B2 imposed", 833.9 * 0.2172**2,
+    Process("ttbar_2l_spin", "ttbar -> b l nu bbar l nu (l = e, mu), V-A decays, LO SM spin correlations (C = \"sm\") or C, B1, B2 imposed", 833.9 * 0.2172**2,
             _fixed(TTBAR + ["6:mayDecay = off"]),
-            {"C": [[0.47, 0.0, 0.0], [0.0, 0.47, 0.0], [0.0, 0.0, 0.47]], "B1": [0.0, 0.0, 0.0], "B2": [0.0, 0.0, 0.0]},
+            {"C": "sm", "B1": [0.0, 0.0, 0.0], "B2": [0.0, 0.0, 0.0]},
             spin_correlated_ttbar=True),
 ]}
 

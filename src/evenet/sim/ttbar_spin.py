@@ -1,18 +1,22 @@
-"""Top-pair decays t -> b W+ -> b l+ nu (and c.c.) with imposed spin correlations.
+"""Top-pair decays t -> b W+ -> b l+ nu (and c.c.) with spin correlations and V-A decays.
 
-Pythia produces undecayed tops (6:mayDecay = off); each top is decayed here
-with isotropic two-body phase space (W mass from a truncated Breit-Wigner,
-b mass 4.8 GeV), and the pair of decays is accepted with probability
-proportional to
+Pythia produces undecayed tops (6:mayDecay = off); each top is decayed here with
+two-body phase space in its rest frame (W mass from a truncated Breit-Wigner, b mass
+4.8 GeV), and the pair of decays is accepted with probability proportional to
 
-    w = 1 + B1 . l1 + B2 . l2 - l1^T C l2
+    w = V(t) V(tbar) (1 + B1 . l1 + B2 . l2 - l1^T C l2)
 
-(Bernreuther, Heisler, Si, JHEP 12 (2015) 026), l1 the l+ direction in the top
-rest frame on (k, r, n), l2 the l- direction in the antitop rest frame on
-(-k, -r, -n) (frames reached lab -> ttbar ZMF -> top). With this sign
-<cos_i(l1) cos_j(l2)> = -C_ij / 9 and <cos_i(l1)> = B1_i / 3, so the true C is
-known for closure tests. The charged lepton's spin-analysing power is 1 here by
-construction. Leptons are e or mu, each with probability 1/2, per W.
+(Bernreuther, Heisler, Si, JHEP 12 (2015) 026), l1 the l+ direction in the top rest frame
+on (k, r, n), l2 the l- direction in the antitop rest frame on (-k, -r, -n) (frames
+reached lab -> ttbar ZMF -> top). With this sign <cos_i(l1) cos_j(l2)> = -C_ij / 9 and
+<cos_i(l1)> = B1_i / 3; evenet.physics.spin converts to the paper's convention
+(C_paper = -C). V = (p_t.p_l)(p_b.p_nu), normalised to its maximum at the event's W
+mass, is the V-A matrix element of t -> b l nu (W helicity fractions F0 ~ 0.7,
+F_L ~ 0.3, F_R = 0); its spin-dependent part is the factor in brackets, the charged
+lepton having analysing power 1. ``C = "sm"`` takes C per event from the LO QCD
+production density (evenet.sim.ttbar_lo_spin: g g or q qbar from Pythia's incoming
+partons, top velocity and angle in the ttbar rest frame), with B1 = B2 = 0.
+Leptons are e or mu, each with probability 1/2, per W.
 """
 
 from __future__ import annotations
@@ -20,27 +24,49 @@ from __future__ import annotations
 import numpy as np
 
 from evenet.errors import ConfigError
-from evenet.sim.kinematics import (at_rest_pair, boost, helicity_basis, isotropic_directions, two_body_momentum,
-                                   velocity)
+from evenet.physics.spin import helicity_basis
+from evenet.sim.kinematics import at_rest_pair, boost, isotropic_directions, two_body_momentum, velocity
 from evenet.sim.record import GenRecord
+from evenet.sim.ttbar_lo_spin import lo_spin_correlation
 
 W_MASS, W_WIDTH, B_MASS = 80.379, 2.085, 4.8
 LEPTON_MASS = {11: 0.000511, 13: 0.10566}
 
 
-def spin_parameters(params: dict, defaults: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(C, B1, B2) from --params, validated so that the decay weight is never negative."""
+def spin_parameters(params: dict, defaults: dict) -> tuple[np.ndarray | str, np.ndarray, np.ndarray]:
+    """(C, B1, B2) from --params, validated so that the decay weight is never negative;
+    C is a 3x3 array or the string "sm" (LO Standard Model per event, B1 = B2 = 0 then)."""
     merged = {**defaults, **params}
     try:
-        c = np.asarray(merged["C"], dtype=float)
         b1, b2 = np.asarray(merged["B1"], dtype=float), np.asarray(merged["B2"], dtype=float)
+        c = merged["C"] if isinstance(merged["C"], str) else np.asarray(merged["C"], dtype=float)
     except (TypeError, ValueError):
-        raise ConfigError("--params: C must be a 3x3 list of numbers, B1 and B2 lists of 3 numbers") from None
+        raise ConfigError('--params: C must be "sm" or a 3x3 list of numbers, B1 and B2 lists of 3 numbers') from None
+    if isinstance(c, str):
+        if c != "sm":
+            raise ConfigError(f'--params: C must be "sm" or a 3x3 list of numbers, got {c!r}')
+        if b1.shape != (3,) or b2.shape != (3,) or np.any(b1 != 0) or np.any(b2 != 0):
+            raise ConfigError('--params: C = "sm" has no polarisation at LO: B1 and B2 must be [0, 0, 0]')
+        return c, b1, b2
     if c.shape != (3, 3) or b1.shape != (3,) or b2.shape != (3,):
         raise ConfigError(f"--params: C must be 3x3 and B1, B2 of length 3, got shapes {c.shape}, {b1.shape}, {b2.shape}")
     if np.linalg.norm(b1) + np.linalg.norm(b2) + np.linalg.norm(c, 2) > 1.0 + 1e-12:
         raise ConfigError("--params: need |B1| + |B2| + ||C||_2 <= 1 so that 1 + B1.l1 + B2.l2 - l1 C l2 >= 0")
     return c, b1, b2
+
+
+def _minkowski(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a[:, 0] * b[:, 0] - np.sum(a[:, 1:] * b[:, 1:], axis=1)
+
+
+def v_minus_a_weight(top_mass: np.ndarray, w: np.ndarray, b: np.ndarray, lepton: np.ndarray) -> np.ndarray:
+    """(p_t.p_l)(p_b.p_nu) / its maximum at fixed masses, in [0, 1]. With y = p_b.p_l:
+    p_t.p_l = y + A, p_b.p_nu = K - y, A = (m_W^2 + m_l^2)/2, K = (m_t^2 - m_b^2 - m_W^2)/2,
+    so the maximum over the decay angles is ((K + A)/2)^2."""
+    m_w2, m_b2, m_l2 = _minkowski(w, w), _minkowski(b, b), _minkowski(lepton, lepton)
+    y = _minkowski(b, lepton)
+    a, k = (m_w2 + m_l2) / 2, (top_mass**2 - m_b2 - m_w2) / 2
+    return np.clip((y + a) * (k - y) / ((k + a) / 2) ** 2, 0.0, 1.0)
 
 
 def _w_masses(top_mass: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -71,7 +97,7 @@ def _from_basis(v: np.ndarray, axes: np.ndarray) -> np.ndarray:
     return np.einsum("nac,na->nc", axes, v)
 
 
-def decay_ttbar_with_spin(record: GenRecord, c: np.ndarray, b1: np.ndarray, b2: np.ndarray,
+def decay_ttbar_with_spin(record: GenRecord, c: np.ndarray | str, b1: np.ndarray, b2: np.ndarray,
                           rng: np.random.Generator) -> GenRecord:
     """Append W+, b, l+, nu, W-, bbar, l-, nubar (with mother links) to every event's t tbar."""
     n = record.n_events
@@ -84,8 +110,14 @@ def decay_ttbar_with_spin(record: GenRecord, c: np.ndarray, b1: np.ndarray, b2: 
     top, antitop = four[np.arange(n), i_top], four[np.arange(n), i_antitop]
     to_zmf = -velocity(top + antitop)
     top_z, antitop_z = boost(top, to_zmf), boost(antitop, to_zmf)
-    k, r, nn = helicity_basis(top_z)
-    axes = np.stack([k, r, nn], axis=1)
+    axes = helicity_basis(top_z)
+    if isinstance(c, str):  # "sm": LO per event, in the generator's sign
+        incoming = record.status.reshape(n, width) == -21
+        gluon_fusion = np.sum(incoming & (pdg == 21), axis=1) == 2
+        beta = np.linalg.norm(top_z[:, 1:], axis=1) / top_z[:, 0]
+        c_event = -lo_spin_correlation(gluon_fusion, beta, axes[:, 0, 2])
+    else:
+        c_event = np.broadcast_to(c, (n, 3, 3))
     m_top = np.sqrt(np.maximum(top[:, 0] ** 2 - np.sum(top[:, 1:] ** 2, axis=1), 0))
     m_antitop = np.sqrt(np.maximum(antitop[:, 0] ** 2 - np.sum(antitop[:, 1:] ** 2, axis=1), 0))
     flavour_plus = np.where(rng.random(n) < 0.5, 11, 13)
@@ -97,14 +129,16 @@ def decay_ttbar_with_spin(record: GenRecord, c: np.ndarray, b1: np.ndarray, b2: 
     decays_t = [np.zeros((n, 4)) for _ in range(4)]
     decays_tb = [np.zeros((n, 4)) for _ in range(4)]
     pending = np.arange(n)
-    w_max = 1.0 + np.linalg.norm(b1) + np.linalg.norm(b2) + np.linalg.norm(c, 2)
+    w_max = 1.0 + np.linalg.norm(b1) + np.linalg.norm(b2) + np.linalg.norm(c_event, 2, axis=(1, 2))
     while len(pending):
         dt = _decay_at_rest(m_top[pending], mass_plus[pending], rng)
         dtb = _decay_at_rest(m_antitop[pending], mass_minus[pending], rng)
         l1 = dt[2][:, 1:] / np.linalg.norm(dt[2][:, 1:], axis=1, keepdims=True)
         l2 = dtb[2][:, 1:] / np.linalg.norm(dtb[2][:, 1:], axis=1, keepdims=True)
-        weight = 1.0 + l1 @ b1 + l2 @ b2 - np.einsum("ni,ij,nj->n", l1, c, l2)
-        accept = rng.random(len(pending)) * w_max < weight
+        weight = (1.0 + l1 @ b1 + l2 @ b2 - np.einsum("ni,nij,nj->n", l1, c_event[pending], l2)) \
+            * v_minus_a_weight(m_top[pending], dt[0], dt[1], dt[2]) \
+            * v_minus_a_weight(m_antitop[pending], dtb[0], dtb[1], dtb[2])
+        accept = rng.random(len(pending)) * w_max[pending] < weight
         for store, new in ((decays_t, dt), (decays_tb, dtb)):
             for slot, p4 in zip(store, new):
                 slot[pending[accept]] = p4[accept]
