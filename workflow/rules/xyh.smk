@@ -258,6 +258,12 @@ if XYH_GRID is not None:
             inputs.update(checkpoint=f"{model}/best.ckpt", run_config=f"{model}/config.yaml")
         return inputs
 
+    def xyh_result_config(point):
+        """The config stored in a result: the xyh block (less which targets run) and the point's overrides."""
+        return {"xyh": {k: v for k, v in XYH.items() if k not in ("methods", "study")},
+                "point_overrides": point_overrides(XYH["points"], point),
+                "luminosity_pb": config["luminosity_pb"], "split": config["split"]}
+
     rule xyh_evaluate:
         input:
             unpack(xyh_evaluate_inputs),
@@ -266,7 +272,7 @@ if XYH_GRID is not None:
         params:
             masses=lambda w: " ".join(map(str, xyh_masses(w.point))),
             run_config=lambda w, input: f"--run-config {input.run_config}" if "run_config" in input.keys() else "",
-            config=lambda w: shlex.quote(as_json({"xyh": XYH, "point_overrides": point_overrides(XYH["points"], w.point)})),
+            config=lambda w: shlex.quote(as_json(xyh_result_config(w.point))),
             label=XYH_SIGNAL_LABEL,
             test_fraction=config["split"]["fractions"]["test"],
             binning=shlex.quote(as_json(XYH["binning"])),
