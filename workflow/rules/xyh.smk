@@ -53,7 +53,8 @@ if XYH_GRID is not None:
         return [path] if os.path.exists(path) else []
 
     def xyh_overrides(point, key):
-        return point_overrides(XYH["points"], point).get(key, {})
+        overrides = point_overrides(XYH["points"], point)
+        return overrides[key] if key in overrides else {}
 
     def xyh_outputs(methods, seeds):
         return [xyh_result(p, m, s) for p in XYH_POINTS.instance_patterns for m in methods for s in seeds]
