@@ -58,7 +58,7 @@ DEFAULTS: dict = {
         "betas": [0.9, 0.99],
         "backbone_lr_scale": 1.0,  # normalisers, global embedding, PET body
         "bridge_lr_scale": 1.0,  # object encoder (the transformer between body and heads)
-        "last_blocks_lr_scale": 0.3,  # the last finetune.last_blocks PET blocks (paper: 0.3)
+        "last_blocks_lr_scale": 1.0,  # the last finetune.last_blocks PET blocks (paper, X -> YH individual: 0.3)
         "scale_with_devices": True,  # lr x sqrt(world size), weight decay / sqrt(world size)
     },
     "schedule": {
