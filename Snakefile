@@ -32,6 +32,8 @@ include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/xyh.smk"
+include: "workflow/rules/cathode.smk"
+include: "workflow/rules/systematics.smk"
 
 
 localrules:
@@ -43,3 +45,5 @@ rule all:
         pointcloud_outputs(),
         training_outputs(),
         xyh_all_outputs(),
+        cathode_outputs() if CATHODE else [],
+        systematics_outputs(),

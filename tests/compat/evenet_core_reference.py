@@ -8,8 +8,12 @@
         clean classification logits, and the v-predictions of the point-cloud
         (full-event mode), neutrino and event-level generation heads.
 
-    .venv-evenet-core/bin/python tests/compat/evenet_core_reference.py --bench OUTDIR --batch 256 --device cpu
-        forward+backward throughput of the same network (JSON on stdout).
+    .venv-evenet-core/bin/python tests/compat/evenet_core_reference.py --serve EVENTS.pt [--optimizer]
+        step server for ``evenet bench model --vs-core``: builds the classification-only and
+        the full pretraining network on the events of EVENTS.pt (physical units, written by
+        the caller), prints "ready", then for each line "classification" or "pretraining" on
+        stdin runs one training step (forward, backward, with --optimizer also a LION update)
+        and prints its wall and CPU seconds as JSON.
 
 This script imports evenet-core (import name ``evenet``) and must not be run
 in the main environment, whose ``evenet`` is this project.
@@ -262,49 +266,78 @@ def _json_group(names, specs) -> dict:
             for n, s in zip(names, specs)}
 
 
-def bench(batch_size: int, device: str, iterations: int, bf16: bool) -> dict:
-    torch.manual_seed(0)
-    generator = torch.Generator().manual_seed(1)
-    model = build_network().to(device).train()
-    model.device = device
-    batch = {k: v.to(device) for k, v in core_batch(raw_inputs(batch_size, generator)).items()}
+def lion_step(parameters: list, state: dict, lr: float = 1e-4, betas=(0.9, 0.99), weight_decay: float = 0.01) -> None:
+    """One LION update (Chen et al. 2023, as lion-pytorch, which the side environment lacks)."""
+    with torch.no_grad():
+        for p in parameters:
+            if p.grad is None:
+                continue
+            m = state.setdefault(p, torch.zeros_like(p))
+            p.mul_(1.0 - lr * weight_decay)
+            p.add_(m.mul(betas[0]).add(p.grad, alpha=1.0 - betas[0]).sign_(), alpha=-lr)
+            m.mul_(betas[1]).add_(p.grad, alpha=1.0 - betas[1])
+            p.grad = None
 
-    def step():
+
+def serve(events_path: Path, device: str, bf16: bool, optimizer: bool) -> None:
+    raw = torch.load(events_path)
+    batch = {k: v.to(device) for k, v in core_batch(raw).items()}
+    batch_size = batch["x"].shape[0]
+    config = DotDict({"options": {}, "network": NETWORK_20M})
+    config["event_info"] = event_info()
+    torch.manual_seed(0)
+    networks = {
+        "classification": EveNetModel(config, device=device, classification=True,
+                                      normalization_dict=normalization_dict()).to(device).train(),
+        "pretraining": build_network().to(device).train(),
+    }
+    schedules = {"classification": [("deterministic", True)], "pretraining": None}
+    states = {kind: {} for kind in networks}
+    for network in networks.values():
+        network.device = device
+
+    def step(kind: str) -> None:
+        model = networks[kind]
         t = torch.rand(batch_size, device=device)
         with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
-            out = model(batch, t)
+            out = model(batch, t, schedules=schedules[kind])
         loss = out["classification"]["classification/signal"].float().square().mean()
-        loss = loss + out["classification-noised"]["classification/signal"].float().square().mean()
-        for gen in out["generations"].values():
-            loss = loss + (gen["vector"].float() - gen["truth"]).square().mean()
+        if kind == "pretraining":
+            loss = loss + out["classification-noised"]["classification/signal"].float().square().mean()
+            for gen in out["generations"].values():
+                loss = loss + (gen["vector"].float() - gen["truth"]).square().mean()
         loss.backward()
+        if optimizer:
+            lion_step(list(model.parameters()), states[kind])
+        else:
+            model.zero_grad(set_to_none=True)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
 
-    step()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(iterations):
-        step()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    elapsed = time.perf_counter() - start
-    return {"events_per_s": batch_size * iterations / elapsed, "batch": batch_size, "iterations": iterations}
+    print("ready", flush=True)
+    for line in sys.stdin:
+        kind = line.strip()
+        wall, cpu = time.perf_counter(), time.process_time()
+        step(kind)
+        print(json.dumps({"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}), flush=True)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("outdir", type=Path)
-    parser.add_argument("--bench", action="store_true")
-    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("outdir", type=Path, help="output directory (--serve: the events file)")
+    parser.add_argument("--serve", action="store_true")
+    parser.add_argument("--optimizer", action="store_true")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--bf16", action="store_true")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.serve:
+        serve(args.outdir, args.device, args.bf16, args.optimizer)
+        return 0
     args.outdir.mkdir(parents=True, exist_ok=True)
-    if args.bench:
-        print(json.dumps(bench(args.batch, args.device, args.iterations, args.bf16)))
-    else:
-        reference(args.outdir)
+    reference(args.outdir)
     return 0
 
 

@@ -9,6 +9,7 @@ every output must agree to 1e-4 relative (max |ours - theirs| / max |theirs|).
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -30,7 +31,9 @@ def reference(tmp_path_factory) -> dict:
     if not SIDE_PYTHON.exists():
         pytest.skip(f"side environment missing: {SIDE_PYTHON} (create it from envs/evenet-core-side.txt)")
     outdir = tmp_path_factory.mktemp("evenet_core")
-    subprocess.run([str(SIDE_PYTHON), str(SCRIPT), str(outdir)], check=True, cwd=ROOT, timeout=600)
+    # Without PYTHONPATH: a path to this project's src would shadow evenet-core (both import as evenet).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([str(SIDE_PYTHON), str(SCRIPT), str(outdir)], check=True, cwd=ROOT, timeout=600, env=env)
     return torch.load(outdir / "reference.pt", weights_only=False)
 
 

@@ -16,7 +16,8 @@ from evenet.pointcloud.schema import SPLIT_CODES
 from evenet.systematics.batch import BatchJob, run_batch
 from evenet.systematics.config import JESVariation, SoftMETVariation
 from evenet.systematics.pseudo_experiments import SampleInputs, write_varied_sample
-from evenet.systematics.summary import collect, read_records, summary_table
+from evenet.errors import InputFileError
+from evenet.systematics.summary import collect, merge_readout, read_records, summary_table
 
 from systematics_testing import haa_event, selected_chunk, selection_block
 
@@ -133,3 +134,13 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(sample, tmp_path, capsys):
         stderr = capsys.readouterr().err
         assert message in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_analysis_readout_is_merged_by_label(tmp_path):
+    batch = {"source": "jes", "experiments": [{"label": "jes_000", "index": 0, "metrics": {"full": {"a": {"value": 1.0}}}}]}
+    (tmp_path / "readout.json").write_text(json.dumps({"jes_000": {"full": {"delta_d": {"value": 0.02, "error": 0.001}}}}))
+    merge_readout([batch], tmp_path / "readout.json")
+    assert batch["experiments"][0]["metrics"]["full"] == {"a": {"value": 1.0}, "delta_d": {"value": 0.02, "error": 0.001}}
+    (tmp_path / "other.json").write_text(json.dumps({"jes_007": {"full": {}}}))
+    with pytest.raises(InputFileError, match="other.json"):
+        merge_readout([batch], tmp_path / "other.json")

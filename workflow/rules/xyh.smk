@@ -112,7 +112,8 @@ if XYH_GRID is not None:
         params:
             init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
             out=lambda w: f"results/models/xyh/{w.point}/{w.variant}_s{w.seed}",
-            trainer=lambda w: trainer_flags(),
+            trainer=trainer_flags,
+            launch=launcher,
             overrides=lambda w: set_flags(XYH["individual"]["set"],
                                           XYH["scratch_set"] if w.variant == "scratch" else {},
                                           xyh_overrides(w.point, "set")),
@@ -125,7 +126,7 @@ if XYH_GRID is not None:
         benchmark:
             "benchmarks/xyh/{point}/finetune_{variant}_s{seed}.tsv"
         shell:
-            "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+            "{params.launch} evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
             " {params.init} --output {params.out} --seed {wildcards.seed} {params.trainer}"
             " --set trainer.threads={threads} {params.overrides} > {log:q} 2>&1"
 
@@ -157,7 +158,8 @@ if XYH_GRID is not None:
         params:
             init=lambda w, input: f"--init {input.init[0]}" if input.init else "",
             out=lambda w: f"results/models/xyh/param_{w.variant}_s{w.seed}",
-            trainer=lambda w: trainer_flags(),
+            trainer=trainer_flags,
+            launch=launcher,
             overrides=lambda w: set_flags(XYH["parameterised"]["set"],
                                           XYH["scratch_set"] if w.variant == "scratch" else {}),
         threads: TRAINING["threads"] if TRAINING else 1
@@ -169,7 +171,7 @@ if XYH_GRID is not None:
         benchmark:
             "benchmarks/xyh/finetune_param_{variant}_s{seed}.tsv"
         shell:
-            "evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
+            "{params.launch} evenet train --config {input.config:q} --data {input.data:q} --normalization {input.norm:q}"
             " {params.init} --output {params.out} --seed {wildcards.seed} {params.trainer}"
             " --set trainer.threads={threads} {params.overrides} > {log:q} 2>&1"
 

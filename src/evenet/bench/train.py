@@ -1,6 +1,10 @@
 """``evenet bench train``: training throughput (events/s) through the data pipeline against the
 model alone (the floor for data-loading overhead), and model FLOP utilisation on known GPUs.
 
+``evenet bench train --vs-core [--batch N]`` instead times whole optimisation steps (forward,
+backward, LION update) of our lite preset and of evenet-core's 20M network, interleaved, for
+the classification-only and the full pretraining step (see :mod:`evenet.bench.model`).
+
 FLOPs of one optimisation step (forward + backward) are counted with
 ``torch.utils.flop_counter.FlopCounterMode``; utilisation = achieved FLOP/s / the device's
 dense peak for the dtype (table below; "n/a" on CPU and unknown devices).
@@ -29,6 +33,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--steps", type=int, default=10, help="timed optimisation steps per measurement")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--vs-core", action="store_true",
+                   help="time optimisation steps of lite and evenet-core 20M, interleaved (see evenet bench model)")
+    p.add_argument("--batch", type=int, default=None, help="--vs-core: batch size (default --batch-size)")
+    p.add_argument("--rounds", type=int, default=5, help="--vs-core: timed steps per implementation and step kind")
     p.set_defaults(func=run)
 
 
@@ -40,6 +48,12 @@ def peak_tflops(device_name: str, dtype: str) -> float | None:
 
 
 def run(args) -> int:
+    if args.vs_core:
+        from evenet.bench.model import compare
+
+        args.batch = args.batch or args.batch_size
+        args.bf16 = args.dtype == "bf16"
+        return compare(args, "lite", optimizer=True)
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 

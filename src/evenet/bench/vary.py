@@ -62,9 +62,10 @@ def run(args) -> int:
         records = run_batch(job, Path(tmp) / "batch")
     timed = records[1:]  # the first one pays the one-off compilation of the selection's kernels
     per_experiment = sum(r["seconds"]["vary"] + r["seconds"]["evaluate"] for r in timed) / len(timed)
+    cpu = sum(r["seconds"]["cpu"] for r in timed) / len(timed)
     events = sum(e["events_in"] for e in timed[0]["events"].values())
     print(f"pseudo-experiment ({args.source}, {'with' if args.model else 'without'} model evaluation): "
-          f"{per_experiment:.3f} s for {events} events ({events / per_experiment:,.0f} events/s)")
+          f"{per_experiment:.3f} s wall, {cpu:.3f} s CPU for {events} events ({events / per_experiment:,.0f} events/s)")
     print(f"peer, evenet build of the same selected events (all splits): {build_s:.3f} s; "
           f"ratio pseudo-experiment / build: {per_experiment / build_s:.2f}")
     return 0

@@ -8,6 +8,8 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("syst-summary", help="median, 68 %% and 95 %% intervals of pseudo-experiment shifts")
     p.add_argument("--nominal", required=True, help="batch directory (or experiments.json) of evenet vary --source nominal")
     p.add_argument("--batches", nargs="+", required=True, help="batch directories (or experiments.json) of the sources")
+    p.add_argument("--readouts", nargs="*", default=[],
+                   help="an analysis' read-outs of the experiments, JSON {label: {model: {metric: {value, error}}}}")
     p.add_argument("--absolute", nargs="*", default=[],
                    help="metrics whose shift is x - nominal (the others: (x - nominal) / sigma_stat of the nominal)")
     p.add_argument("--model-order", nargs="*", default=["scratch", "full"], help="models left to right in the figures")
@@ -30,22 +32,29 @@ CAPTION = (
 
 
 def run(args) -> int:
+    import numpy as np
+
     from evenet.commands.select import json_arg
     from evenet.plots.style import FigureStyle
     from evenet.results import Measurement, write_result
     from evenet.systematics.figures import plot_source
-    from evenet.systematics.summary import collect, read_records, summary_table
+    from evenet.systematics.summary import collect, merge_readout, read_records, summary_table
 
     nominal = read_records(args.nominal)
     batches = [read_records(b) for b in args.batches]
+    for path in args.readouts:
+        merge_readout([nominal, *batches], path)
     collected = collect(nominal, batches, args.absolute)
     table = summary_table(collected)
     style = FigureStyle.from_config(json_arg(args.figure_style, "figure-style"))
     numbers = {}
     for shifts in collected:
         seconds = float(shifts.seconds.mean()) if len(shifts.seconds) else float("nan")
+        cpu = float(np.nanmean(shifts.cpu_seconds)) if np.isfinite(shifts.cpu_seconds).any() else float("nan")
         numbers[f"{shifts.source}.seconds_per_experiment"] = Measurement(
-            seconds, unit="s", note=f"vary + evaluate every model, {shifts.events} events, mean over experiments")
+            seconds, unit="s", note=f"wall time, vary + evaluate every model, {shifts.events} events, mean over experiments")
+        numbers[f"{shifts.source}.cpu_seconds_per_experiment"] = Measurement(
+            cpu, unit="s", note=f"CPU time, vary + evaluate every model, {shifts.events} events, mean over experiments")
         for model, metrics in table[shifts.source].items():
             for metric, s in metrics.items():
                 kind = "x - nominal" if metric in args.absolute else "(x - nominal) / sigma_stat"
@@ -62,7 +71,7 @@ def run(args) -> int:
         caption = CAPTION.format(analysis=args.analysis, n=len(shifts.indices), source=shifts.source,
                                  variation=", ".join(f"{k}={v}" for k, v in variation.items() if k != "source"),
                                  how=how, events=shifts.events,
-                                 time=f"Mean time per pseudo-experiment: {seconds:.2f} s.")
+                                 time=f"Mean time per pseudo-experiment: {seconds:.2f} s wall, {cpu:.2f} s CPU.")
         plot_source(shifts, f"{args.figures}_{shifts.source}", caption, args.model_order, args.absolute, style)
     experiments = {
         s.source: [{"index": int(i), "nuisance": float(v), "shifts": {m: {k: float(x[j]) for k, x in ms.items()}

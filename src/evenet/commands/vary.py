@@ -40,7 +40,10 @@ def add_parser(subparsers) -> None:
                    help="a trained model to evaluate (repeat)")
     p.add_argument("--metrics", nargs="*", default=[], help="read-outs per model (max_sic, pairing_efficiency)")
     p.add_argument("--readout-options", default="{}", help="JSON: signal_class, min_background")
-    p.add_argument("--split", default="test", choices=["train", "val", "test"], help="events varied and evaluated")
+    p.add_argument("--split", default="test", choices=["train", "val", "test", "all"],
+                   help="events varied and evaluated (all: every event, for samples never trained on)")
+    p.add_argument("--predict-options", default="{}",
+                   help="JSON: further options of the evaluation (evenet predict's batch_size, steps, seed, ...)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("-o", "--output", required=True, help="batch directory (experiments.json and per-experiment files)")
     p.set_defaults(func=run)
@@ -73,7 +76,8 @@ def run(args) -> int:
     torch.set_num_threads(args.threads)
     job = BatchJob(samples, args.selection, json_arg(args.selection_params, "selection-params"), variation, args.seed,
                    _indices(args.experiments), {k: Path(v) for k, v in models.items()}, args.metrics,
-                   json_arg(args.readout_options, "readout-options"), args.split)
+                   json_arg(args.readout_options, "readout-options"), None if args.split == "all" else args.split,
+                   json_arg(args.predict_options, "predict-options"))
     records = run_batch(job, args.output)
     print(f"{len(records)} pseudo-experiment(s) -> {args.output}")
     return 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from evenet.model.packing import Packing
+
 
 def attention_mask(key_mask: Tensor, allowed: Tensor | None = None, num_queries: int | None = None) -> Tensor:
     """Boolean (B, 1, Nq, Nk) mask, True where a query may attend to a key.
@@ -43,10 +45,16 @@ class MultiHeadAttention(nn.Module):
         b, n, d = x.shape
         return x.view(b, n, self.num_heads, d // self.num_heads).transpose(1, 2)
 
-    def forward(self, query: Tensor, mask: Tensor, context: Tensor | None = None) -> Tensor:
+    def forward(self, query: Tensor, mask: Tensor, context: Tensor | None = None,
+                packing: Packing | None = None) -> Tensor:
         """``query``: (B, Nq, D); ``context``: (B, Nk, D) or None for self-attention;
-        ``mask``: bool broadcastable to (B, H, Nq, Nk) from :func:`attention_mask`."""
-        if context is None:
+        ``mask``: bool broadcastable to (B, H, Nq, Nk) from :func:`attention_mask`.
+
+        With ``packing``: self-attention of packed tokens ``query`` (T, D) -> (T, D); the
+        projections run on the T tokens, only the attention itself on the padded layout."""
+        if packing is not None:
+            q, k, v = packing.unpack(self.in_proj(query)).chunk(3, dim=-1)
+        elif context is None:
             q, k, v = self.in_proj(query).chunk(3, dim=-1)
         else:
             d = query.shape[-1]
@@ -57,4 +65,5 @@ class MultiHeadAttention(nn.Module):
             attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
         )
         b, h, n, hd = out.shape
-        return self.out_proj(out.transpose(1, 2).reshape(b, n, h * hd))
+        out = out.transpose(1, 2).reshape(b, n, h * hd)
+        return self.out_proj(packing.pack(out) if packing is not None else out)

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from evenet.model.attention import MultiHeadAttention, attention_mask
 from evenet.model.config import BodyConfig, EncoderConfig
 from evenet.model.layers import FeedForward, GatedMLPBlock, GRUGate
+from evenet.model.packing import Packing
 
 
 class GlobalEmbedding(nn.Module):
@@ -28,11 +29,10 @@ class GlobalEmbedding(nn.Module):
 
     def forward(self, globals_: Tensor) -> Tensor:
         """(B, G) normalised globals -> (B, D)."""
-        x = globals_.unsqueeze(1)
-        ones = torch.ones_like(x[..., :1])
+        x = globals_
         for layer in self.layers:
-            x = layer(x, ones)
-        return x.squeeze(1)
+            x = layer(x)
+        return x
 
 
 class GatedTransformerLayer(nn.Module):
@@ -45,8 +45,9 @@ class GatedTransformerLayer(nn.Module):
         self.gate = GRUGate(dim)
         self.ffn = GatedMLPBlock(dim, dim, hidden_scale, dropout, gated=True)
 
-    def forward(self, x: Tensor, mask: Tensor, attn_mask: Tensor) -> Tensor:
-        return self.ffn(self.gate(self.attn(self.norm(x), attn_mask), x), mask)
+    def forward(self, x: Tensor, attn_mask: Tensor, packing: Packing) -> Tensor:
+        """``x``: (T, D) packed tokens of ``packing``."""
+        return self.ffn(self.gate(self.attn(self.norm(x), attn_mask, packing=packing), x))
 
 
 class ObjectEncoder(nn.Module):
@@ -74,20 +75,20 @@ class ObjectEncoder(nn.Module):
         self.post_mlp = FeedForward(dim, config.dropout)
 
     def forward(self, tokens: Tensor, mask: Tensor, global_token: Tensor) -> tuple[Tensor, Tensor]:
+        """Every layer runs on the valid objects, the global token and the event token only;
+        object tokens are zero in padding."""
         b, n, _ = tokens.shape
-        m = mask.unsqueeze(-1).to(tokens.dtype)
-        objects = torch.cat([tokens * m, self.object_type.expand(b, n, -1)], dim=-1)
+        objects = torch.cat([tokens, self.object_type.expand(b, n, -1)], dim=-1)
         globals_ = torch.cat([global_token, self.global_type.expand(b, -1)], dim=-1).unsqueeze(1)
-        seq_mask = torch.cat([mask, mask.new_ones(b, 1)], dim=1)
-        sm = seq_mask.unsqueeze(-1).to(tokens.dtype)
-        seq = self.merge(torch.cat([objects, globals_], dim=1), sm)
+        inner = Packing(torch.cat([mask, mask.new_ones(b, 1)], dim=1))  # objects, global token
+        seq = self.merge(inner.pack(torch.cat([objects, globals_], dim=1)))
         for block in self.refine:
-            seq = block(seq, sm)
-        seq = torch.cat([self.event_token.expand(b, 1, -1), seq], dim=1)
-        full_mask = torch.cat([mask.new_ones(b, 1), seq_mask], dim=1)
-        fm = full_mask.unsqueeze(-1).to(tokens.dtype)
-        attn_mask = attention_mask(full_mask)
+            seq = block(seq)
+        full = Packing(torch.cat([mask.new_ones(b, 1), inner.mask], dim=1))  # event token first
+        seq = full.pack(torch.cat([self.event_token.expand(b, 1, -1), inner.unpack(seq)], dim=1))
+        attn_mask = attention_mask(full.mask)
         for layer in self.layers:
-            seq = seq + layer(seq, fm, attn_mask)
-            seq = (seq + self.post_mlp(self.post_norm(seq) * fm)) * fm
+            seq = seq + layer(seq, attn_mask, full)
+            seq = seq + self.post_mlp(self.post_norm(seq))
+        seq = full.unpack(seq)
         return seq[:, 1 : 1 + n], seq[:, 0]

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from evenet.model.packing import Packing
+
 
 def bridge(input_dim: int, output_dim: int) -> nn.Module:
     """Identity when the widths agree, otherwise a linear projection."""
@@ -36,12 +38,16 @@ class StochasticDepth(nn.Module):
         super().__init__()
         self.p = p
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, packing: Packing | None = None) -> Tensor:
+        """``x``: (B, ...) per event, or packed tokens (T, ...) of ``packing`` (one draw per event)."""
         if not self.training or self.p == 0.0:
             return x
         keep = 1.0 - self.p
-        shape = (x.shape[0],) + (1,) * (x.ndim - 1)
-        return x * torch.bernoulli(torch.full(shape, keep, device=x.device, dtype=x.dtype)) / keep
+        events = x.shape[0] if packing is None else packing.batch
+        draw = torch.bernoulli(torch.full((events,), keep, device=x.device, dtype=x.dtype)) / keep
+        if packing is not None:
+            draw = packing.per_event(draw)
+        return x * draw.view(-1, *(1,) * (x.ndim - 1))
 
 
 class EventFeatureDrop(nn.Module):
@@ -125,13 +131,14 @@ class GatedMLPBlock(nn.Module):
             self.gate = GRUGate(output_dim)
             self.residual = bridge(input_dim, output_dim)
 
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        """``x``: (B, N, input_dim); ``mask``: (B, N, 1) float."""
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        """``x``: (B, N, input_dim) with ``mask`` (B, N, 1) float, or packed valid tokens
+        (T, input_dim) with ``mask`` None."""
         out = self.dropout(F.gelu(self.fc1(self.norm(x))))
         out = self.dropout(F.gelu(self.fc2(out)))
         if self.gated:
             out = self.gate(out, self.residual(x))
-        return out * mask
+        return out if mask is None else out * mask
 
 
 class FeedForward(nn.Sequential):

@@ -147,7 +147,7 @@ class EveNet(nn.Module):
     def encode(self, source: Tensor, mask: Tensor, globals_: Tensor) -> tuple[Tensor, Tensor]:
         """Clean pass on normalised inputs -> (object tokens (B, N, D), event token (B, D))."""
         global_token = self.global_embedding(globals_)
-        tokens = self.body(source, mask, torch.zeros(mask.shape, dtype=source.dtype, device=source.device))
+        tokens = self.body(source, mask)
         return self.object_encoder(tokens, mask, global_token)
 
     def _inpainting_pass(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], noise_mask: Tensor,

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from evenet.model.attention import MultiHeadAttention, attention_mask
 from evenet.model.config import BodyConfig
 from evenet.model.layers import EventFeatureDrop, FeedForward, FourierTimeEmbedding, LayerScale, StochasticDepth
+from evenet.model.packing import Packing
 
 # Padding objects are moved this far away in every coordinate so that they are
 # never the nearest neighbours of a real object (unless an event has fewer than k+1).
@@ -22,7 +23,11 @@ PADDING_SHIFT = 999.0
 
 
 class EdgeConvBlock(nn.Module):
-    """EdgeConv (Wang et al. 2019): mean over the k nearest neighbours of MLP([f_j - f_i, f_i])."""
+    """EdgeConv (Wang et al. 2019): mean over the k nearest neighbours of MLP([f_j - f_i, f_i]).
+
+    The first linear map is split, W [f_j - f_i; f_i] = W_d f_j + (W_c - W_d) f_i, so that it
+    runs once per object instead of once per edge; only the second one runs per edge.
+    """
 
     def __init__(self, input_dim: int, dim: int, k: int):
         super().__init__()
@@ -31,38 +36,77 @@ class EdgeConvBlock(nn.Module):
             nn.Linear(2 * input_dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim), nn.GELU()
         )
 
-    def forward(self, points: Tensor, features: Tensor) -> Tensor:
-        b, n, c = features.shape
-        squared = (points * points).sum(dim=-1, keepdim=True)
-        distance = squared - 2.0 * points @ points.transpose(1, 2) + squared.transpose(1, 2) + 1e-5
-        # k + 1 nearest, the closest one being the object itself.
-        neighbours = torch.topk(-distance, k=self.k + 1, dim=-1).indices[:, :, 1:]
-        flat = neighbours + (torch.arange(b, device=features.device) * n).view(b, 1, 1)
-        gathered = features.reshape(b * n, c)[flat]
-        centre = features.unsqueeze(2).expand_as(gathered)
-        return self.mlp(torch.cat([gathered - centre, centre], dim=-1)).mean(dim=2)
+    def forward(self, features: Tensor, neighbours: Tensor) -> Tensor:
+        """``features``: (R, C) object rows; ``neighbours``: (R, k) row index of each row's neighbours.
+        Returns (R, dim)."""
+        first, second = self.mlp[0], self.mlp[2]
+        c = features.shape[-1]
+        w_diff, w_centre = first.weight[:, :c], first.weight[:, c:]
+        neighbour = F.linear(features, w_diff)
+        centre = F.linear(features, w_centre - w_diff, first.bias)
+        hidden = F.gelu(neighbour[neighbours] + centre.unsqueeze(1))
+        return F.gelu(second(hidden)).mean(dim=1)
 
 
 class LocalEdgeEmbedding(nn.Module):
-    """Stack of EdgeConv blocks; the neighbourhood of layer l > 0 is found in layer l-1's features."""
+    """Stack of EdgeConv blocks; the neighbourhood of layer l > 0 is found in layer l-1's features.
+
+    Rows are computed for valid objects only. Padding slots are all alike (zero input, and
+    from then on the output of padding neighbours), so one shared padding row stands for
+    them; it matters only to events with fewer than k+1 objects, whose missing neighbours
+    are padding. An event that has also fewer than k+1 padding slots (possible only when
+    N < 2k+1) gets rows for all its slots, exactly as in the padded computation.
+    """
 
     def __init__(self, num_features: int, dim: int, k: int, num_layers: int):
         super().__init__()
+        self.k = k
         self.blocks = nn.ModuleList(
             EdgeConvBlock(num_features if i == 0 else dim, dim, k) for i in range(num_layers)
         )
 
-    def forward(self, features: Tensor, points: Tensor, mask: Tensor) -> Tensor:
-        """``features``: (B, N, F); ``points``: (B, N, P) coordinates of the first kNN; ``mask``: (B, N, 1)."""
-        shift = PADDING_SHIFT * (1.0 - mask)
+    def forward(self, features: Tensor, points: Tensor, packing: Packing) -> Tensor:
+        """``features``: (B, N, F) (zero in padding); ``points``: (B, N, P) coordinates of the first kNN.
+        Returns the packed valid objects (T, dim)."""
+        mask = packing.mask
+        b, n = mask.shape
+        rows = packing
+        if n < 2 * self.k + 1:
+            counts = mask.sum(dim=1)
+            full = (counts < self.k + 1) & (n - counts < self.k + 1)
+            if bool(full.any()):
+                rows = Packing(mask | full[:, None])
+        r = rows.num_tokens
+        # Slot -> its row; padding slots without a row of their own -> the shared padding row r.
+        lookup = torch.full((b * n,), r, dtype=torch.long, device=mask.device)
+        lookup[rows.index] = torch.arange(r, device=mask.device)
+        shift = PADDING_SHIFT * (~mask).unsqueeze(-1).to(features.dtype)
+        padding_row = features.new_zeros(1, features.shape[-1])
+        x = torch.cat([rows.pack(features), padding_row])
+        coordinates = torch.cat([rows.pack(points), padding_row[:, : points.shape[-1]]])
         for block in self.blocks:
-            features = block(points + shift, features)
-            points = features
-        return features * mask
+            with torch.no_grad():
+                neighbours = self._neighbours(coordinates[lookup].view(b, n, -1) + shift, rows, lookup)
+            x = block(x, neighbours)
+            coordinates = x
+        x = x[:r]
+        return x if rows is packing else packing.pack(rows.unpack(x))
+
+    def _neighbours(self, points: Tensor, rows: Packing, lookup: Tensor) -> Tensor:
+        """(R + 1, k) row indices of the k nearest neighbours of each row (padding row: itself)."""
+        b, n, _ = points.shape
+        squared = (points * points).sum(dim=-1, keepdim=True)
+        distance = squared - 2.0 * points @ points.transpose(1, 2) + squared.transpose(1, 2) + 1e-5
+        # k + 1 nearest, the closest one being the object itself.
+        nearest = torch.topk(-distance, k=self.k + 1, dim=-1).indices[:, :, 1:]
+        flat = nearest + (torch.arange(b, device=points.device) * n).view(b, 1, 1)
+        neighbours = lookup[flat.reshape(b * n, self.k).index_select(0, rows.index)]
+        padding = torch.full((1, self.k), rows.num_tokens, dtype=torch.long, device=points.device)
+        return torch.cat([neighbours, padding])
 
 
 class PETBlock(nn.Module):
-    """Pre-norm transformer block: x + LS(attn(LN x)), then + LS(MLP(LN x)); each norm computed once."""
+    """Pre-norm transformer block on packed tokens: x + LS(attn(LN x)), then + LS(MLP(LN x))."""
 
     def __init__(self, dim: int, num_heads: int, dropout: float, drop_path: float, layer_scale_init: float):
         super().__init__()
@@ -74,10 +118,10 @@ class PETBlock(nn.Module):
         self.scale2 = LayerScale(dim, layer_scale_init)
         self.drop_path = StochasticDepth(drop_path)
 
-    def forward(self, x: Tensor, mask: Tensor, attn_mask: Tensor) -> Tensor:
-        x = x + self.drop_path(self.scale1(self.attn(self.norm1(x), attn_mask)) * mask)
-        x = x + self.drop_path(self.scale2(self.mlp(self.norm2(x))) * mask)
-        return x * mask
+    def forward(self, x: Tensor, attn_mask: Tensor, packing: Packing) -> Tensor:
+        """``x``: (T, D) packed tokens of ``packing``."""
+        x = x + self.drop_path(self.scale1(self.attn(self.norm1(x), attn_mask, packing=packing)), packing)
+        return x + self.drop_path(self.scale2(self.mlp(self.norm2(x))), packing)
 
 
 class Adapter(nn.Module):
@@ -120,20 +164,24 @@ class PETBody(nn.Module):
             else None
         )
 
-    def forward(self, features: Tensor, mask: Tensor, object_time: Tensor, allowed: Tensor | None = None) -> Tensor:
+    def forward(self, features: Tensor, mask: Tensor, object_time: Tensor | None = None,
+                allowed: Tensor | None = None) -> Tensor:
         """``features``: (B, N, F) normalised (zero in padding); ``mask``: (B, N) bool;
-        ``object_time``: (B, N) diffusion time per object (0 for clean objects);
-        ``allowed``: optional (N, N) or (B, N, N) bool, True where query i may attend to key j."""
-        m = mask.unsqueeze(-1).to(features.dtype)
-        encoded = self.embed(self.feature_drop(features))
-        scale, shift = self.time_film(self.time_embed(object_time) * m).chunk(2, dim=-1)
-        encoded = encoded * (1.0 + scale) + shift
+        ``object_time``: (B, N) diffusion time per object (0 for clean objects; None: all clean);
+        ``allowed``: optional (N, N) or (B, N, N) bool, True where query i may attend to key j.
+        Returns (B, N, D), zero in padding; every layer runs on the valid objects only."""
+        packing = Packing(mask)
+        encoded = self.embed(packing.pack(self.feature_drop(features)))
+        if object_time is not None:
+            # At t = 0 the time code is exactly zero and the FiLM below the identity.
+            scale, shift = self.time_film(self.time_embed(packing.pack(object_time))).chunk(2, dim=-1)
+            encoded = encoded * (1.0 + scale) + shift
         if self.local is not None:
-            encoded = encoded + self.local(features, features[..., self.point_index], m)
+            encoded = encoded + self.local(features, features[..., self.point_index], packing)
         skip = encoded
         attn_mask = attention_mask(mask, allowed)
         for i, block in enumerate(self.blocks):
-            encoded = block(encoded, m, attn_mask)
+            encoded = block(encoded, attn_mask, packing)
             if self.adapters is not None:
-                encoded = self.adapters[i](encoded) * m
-        return encoded + skip
+                encoded = self.adapters[i](encoded)
+        return packing.unpack(encoded + skip)

@@ -7,7 +7,11 @@ features from :mod:`evenet.sim.muon_features`. No generator truth is written.
 Parameters (``--params``): ``signal_fraction`` (fraction of opposite-sign
 events that are Upsilons, default 0.02), ``same_sign_fraction`` (fraction of
 continuum events that are same-sign, default 0.4), ``slope`` (GeV, exponential
-fall of the continuum mass, default 3.0).
+fall of the continuum mass, default 3.0), ``signal_pt_scale`` (the Upsilon pT
+spectrum is the continuum's Gamma(2, 6 GeV) with its scale multiplied by this,
+default 1.0: identical kinematics), ``signal_prompt`` (1: Upsilon muons get the
+prompt identification features; 0: the continuum's, as for the anti-isolated
+Upsilons of the CMS search; default 1).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ UPSILON_YIELDS = np.array([1.0, 0.26, 0.14])  # relative dimuon yields, roughly 
 MASS_RANGE = (5.0, 16.0)
 MASS_RESOLUTION = 0.01  # relative dimuon mass resolution
 MUON_PT_MIN, MUON_ETA_MAX = 3.0, 2.4
-DEFAULTS = {"signal_fraction": 0.02, "same_sign_fraction": 0.4, "slope": 3.0}
+DEFAULTS = {"signal_fraction": 0.02, "same_sign_fraction": 0.4, "slope": 3.0, "signal_pt_scale": 1.0, "signal_prompt": 1.0}
 
 
 def _params(params: dict) -> dict:
@@ -33,8 +37,10 @@ def _params(params: dict) -> dict:
     if unknown:
         raise ConfigError(f"--params: unknown key(s) {unknown} for process 'dimuon'; allowed: {sorted(DEFAULTS)}")
     merged = {k: float(v) for k, v in {**DEFAULTS, **params}.items()}
-    if not (0.0 <= merged["signal_fraction"] <= 1.0 and 0.0 <= merged["same_sign_fraction"] <= 1.0 and merged["slope"] > 0):
-        raise ConfigError("--params: signal_fraction and same_sign_fraction must lie in [0, 1], slope > 0")
+    if not (0.0 <= merged["signal_fraction"] <= 1.0 and 0.0 <= merged["same_sign_fraction"] <= 1.0 and merged["slope"] > 0
+            and merged["signal_pt_scale"] > 0 and merged["signal_prompt"] in (0.0, 1.0)):
+        raise ConfigError("--params: signal_fraction and same_sign_fraction must lie in [0, 1], slope > 0, "
+                          "signal_pt_scale > 0, signal_prompt 0 or 1")
     return merged
 
 
@@ -44,10 +50,10 @@ def _continuum_mass(n: int, slope: float, rng: np.random.Generator) -> np.ndarra
     return -slope * np.log(lo - rng.random(n) * (lo - hi))
 
 
-def _pairs(mass: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Two muon four-momenta from a dimuon of given mass, pT ~ Gamma(2, 6 GeV), |y| < 2.5, isotropic decay."""
+def _pairs(mass: np.ndarray, pt_scale: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two muon four-momenta from a dimuon of given mass, pT ~ Gamma(2, 6 GeV x pt_scale), |y| < 2.5, isotropic decay."""
     n = len(mass)
-    pt = rng.gamma(2.0, 6.0, n)
+    pt = rng.gamma(2.0, 6.0, n) * pt_scale
     y = rng.uniform(-2.5, 2.5, n)
     phi = rng.uniform(-np.pi, np.pi, n)
     mt = np.sqrt(mass**2 + pt**2)
@@ -76,7 +82,7 @@ def _draw_events(n: int, p: dict, rng: np.random.Generator):
         state = rng.choice(3, size=m, p=UPSILON_YIELDS / UPSILON_YIELDS.sum())
         peak = UPSILON_MASSES[state] * (1 + MASS_RESOLUTION * rng.standard_normal(m))
         mass = np.where(is_signal, peak, _continuum_mass(m, p["slope"], rng))
-        mu1, mu2 = _pairs(mass, rng)
+        mu1, mu2 = _pairs(mass, np.where(is_signal, p["signal_pt_scale"], 1.0), rng)
         keep = _accepted(mu1) & _accepted(mu2) & (mass > MASS_RANGE[0]) & (mass < MASS_RANGE[1])
         out.append((mu1[keep], mu2[keep], same_sign[keep], is_signal[keep]))
         have += int(keep.sum())
@@ -98,7 +104,8 @@ def dimuon_sample(n_events: int, params: dict, detector: dict, rng: np.random.Ge
         "event": event, "pt": pt, "eta": np.arcsinh(muons[:, 3] / pt), "phi": np.arctan2(muons[:, 2], muons[:, 1]),
         "mass": np.full(len(pt), MUON_MASS), "charge": np.concatenate([charge1, charge2])[order].astype(np.int32),
     }
-    fields.update(muon_features(np.tile(is_signal, 2)[order], detector["muon_features"], rng))
+    prompt = is_signal & bool(p["signal_prompt"])
+    fields.update(muon_features(np.tile(prompt, 2)[order], detector["muon_features"], rng))
     empty = lambda *names: {"event": np.zeros(0, np.int64), **{k: np.zeros(0) for k in names}}
     collections = {
         "Muon": fields,

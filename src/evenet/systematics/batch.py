@@ -9,7 +9,7 @@ Layout of a batch directory (written whole or not at all)::
 ``label`` is ``nominal`` or ``<source>_<index>`` (index zero-padded to 3 digits). A record:
 {label, index, seed, nuisance (pseudo_experiments.nuisance_record), events {sample:
 {events_in, events_out}}, metrics {model: {metric: {value, error}}}, seconds {vary,
-evaluate}}. The models are the nominal trained checkpoints: nothing is retrained.
+evaluate (wall), cpu (the process's CPU time for both)}}. The models are the nominal trained checkpoints: nothing is retrained.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ class BatchJob:
     metrics: Sequence[str] = ()
     readout_options: Mapping = field(default_factory=dict)
     split: str | None = "test"
-    """the split varied and evaluated (None: every event, only without models)"""
-    batch_size: int = 512
+    """the split varied and evaluated (None: every event)"""
+    predict_options: Mapping = field(default_factory=dict)
+    """further keyword arguments of :func:`evenet.train.predict.predict` (batch_size, steps, ...)"""
 
 
 def experiment_label(variation: Variation | None, index: int) -> str:
@@ -60,7 +61,7 @@ def run_experiment(job: BatchJob, index: int, directory: Path) -> dict:
 
     label = experiment_label(job.variation, index)
     seed = job.seed if job.variation is None else experiment_seed(job.seed, job.variation.source, index)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     files, events, values = [], {}, []
     for sample in job.samples:
         path = directory / label / "pointcloud" / f"{sample.name}.h5"
@@ -73,14 +74,15 @@ def run_experiment(job: BatchJob, index: int, directory: Path) -> dict:
     for name, checkpoint in job.models.items():
         path = directory / label / "predictions" / f"{name}.h5"
         path.parent.mkdir(parents=True, exist_ok=True)
-        predict(checkpoint, [str(f) for f in files], path, split=job.split, batch_size=job.batch_size)
+        predict(checkpoint, [str(f) for f in files], path, split=job.split or "all", **job.predict_options)
         metrics[name] = evaluate_metrics(job.metrics, path, files, job.readout_options)
     done = time.perf_counter()
     record = {
         "label": label, "index": index, "seed": seed,
         "nuisance": nuisance_record(job.variation, seed, np.concatenate(values) if values else np.zeros(0)),
         "events": events, "metrics": metrics,
-        "seconds": {"vary": round(varied - start, 4), "evaluate": round(done - varied, 4)},
+        "seconds": {"vary": round(varied - start, 4), "evaluate": round(done - varied, 4),
+                    "cpu": round(time.process_time() - cpu_start, 4)},
     }
     log.info("%s: %s, %.2f s vary, %.2f s evaluate", label, record["nuisance"], varied - start, done - varied)
     return record

@@ -30,21 +30,37 @@ class SourceShifts:
     nuisance: np.ndarray
     shifts: dict[str, dict[str, np.ndarray]]
     seconds: np.ndarray
-    """time per experiment (vary + evaluate), s"""
+    """wall time per experiment (vary + evaluate), s"""
+    cpu_seconds: np.ndarray
+    """CPU time per experiment, s (NaN where not recorded)"""
     events: int
     """events varied per experiment (all samples)"""
 
 
 def read_records(path: str | Path) -> dict:
+    """A batch's ``experiments.json`` (``path``: the batch directory or the file)."""
     path = Path(path)
     if path.is_dir():
         path = path / RECORDS
     try:
         document = json.loads(path.read_text())
-        document["experiments"]
+        {r["label"]: r for r in document["experiments"]}
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise InputFileError(f"{path}: not an experiments file of evenet vary ({err})") from None
     return document
+
+
+def merge_readout(documents: Sequence[dict], path: str | Path) -> None:
+    """Merge an analysis' read-out of experiments (a JSON file {label: {model: {metric: {value,
+    error}}}}, computed outside evenet, e.g. the precision of D) into their metrics, in place."""
+    records = {r["label"]: r for d in documents for r in d["experiments"]}
+    try:
+        readout = json.loads(Path(path).read_text())
+        for label, models in readout.items():
+            for model, metrics in models.items():
+                records[label]["metrics"].setdefault(model, {}).update(metrics)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise InputFileError(f"{path}: not a read-out of the given experiments ({err})") from None
 
 
 def collect(nominal: dict, batches: Iterable[dict], absolute: Sequence[str] = ()) -> list[SourceShifts]:
@@ -67,9 +83,10 @@ def collect(nominal: dict, batches: Iterable[dict], absolute: Sequence[str] = ()
                 sigma = None if metric in absolute else nominal_value["error"]
                 table[model][metric] = shifts(values, nominal_value["value"], sigma)
         seconds = np.array([r["seconds"]["vary"] + r["seconds"]["evaluate"] for r in records])
+        cpu = np.array([r["seconds"].get("cpu", np.nan) for r in records])
         events = sum(e["events_in"] for e in records[0]["events"].values()) if records else 0
         out.append(SourceShifts(source, np.array(indices), np.array([r["nuisance"]["value"] for r in records]),
-                                table, seconds, events))
+                                table, seconds, cpu, events))
     return out
 
 

@@ -62,9 +62,8 @@ class ClassificationHead(nn.Module):
         update = self.attn(query, attention_mask(mask, num_queries=1), context=self.attn_norm(tokens))
         summary = self.update_norm(update) + query
         h = self.project(event + self.mlp(self.mlp_norm(summary)).squeeze(1)).unsqueeze(1)
-        ones = torch.ones_like(h[..., :1])
         for block in self.blocks:
-            h = block(h, ones)
+            h = block(h)
         return {"logits": self.output(self.batch_norm(h.squeeze(1))).float()}
 
     def _cross_entropy(self, logits: Tensor, labels: Tensor, weight: Tensor, scale: Tensor | float = 1.0) -> Tensor:

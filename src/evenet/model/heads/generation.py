@@ -23,6 +23,7 @@ from evenet.model.attention import MultiHeadAttention, attention_mask
 from evenet.model.config import GenerationConfig, GlobalGenerationConfig
 from evenet.model.diffusion import masked_mse
 from evenet.model.layers import FourierTimeEmbedding, LayerScale, bridge
+from evenet.model.packing import Packing
 
 
 def label_code(label: Tensor, num_labels: int, dtype: torch.dtype) -> Tensor:
@@ -44,9 +45,10 @@ class DenoiserBlock(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
         self.scale2 = LayerScale(dim, layer_scale_init)
 
-    def forward(self, tokens: Tensor, cond: Tensor, mask: Tensor, attn_mask: Tensor) -> Tensor:
-        h = cond + self.scale1(self.attn(self.norm1(cond + tokens), attn_mask)) * mask
-        return h + self.scale2(self.mlp(self.norm2(h))) * mask
+    def forward(self, tokens: Tensor, cond: Tensor, attn_mask: Tensor, packing: Packing) -> Tensor:
+        """``tokens``, ``cond``: (T, D) packed tokens of ``packing``."""
+        h = cond + self.scale1(self.attn(self.norm1(cond + tokens), attn_mask, packing=packing))
+        return h + self.scale2(self.mlp(self.norm2(h)))
 
 
 class PointCloudDenoiser(nn.Module):
@@ -75,24 +77,27 @@ class PointCloudDenoiser(nn.Module):
         ``t`` (B,); ``label`` (B,) long; ``noised`` (B, N) bool, the objects being denoised (None: the
         time code reaches every object); ``count`` (B,) normalised multiplicity or None;
         ``allowed`` optional attention restriction. Returns v (B, N, output_dim), zero in padding."""
-        b, n, _ = tokens.shape
-        m = mask.unsqueeze(-1).to(tokens.dtype)
-        time_code = self.time_embed(t).unsqueeze(1).expand(-1, n, -1)
-        if noised is not None:
-            time_code = time_code * noised.unsqueeze(-1).to(tokens.dtype)
-        cond = self.cond_mlp(torch.cat([time_code, self.global_bridge(global_token).unsqueeze(1).expand(-1, n, -1)], -1))
-        x = self.token_bridge(tokens) * m
-        if self.position is not None:
-            # Slots being generated are numbered 1, 2, ... in order (neutrino 1, neutrino 2).
-            slot = noised.to(torch.long).cumsum(dim=1)
-            x = (x + self.position(slot) * noised.unsqueeze(-1).to(x.dtype)) * m
+        packing = Packing(mask)
+        x = self.token_bridge(packing.pack(tokens))
+        # The condition of an object depends only on its event and on whether it is noised:
+        # computed once per (event, noised or not), then handed to the objects.
+        time_code = self.time_embed(t)
+        time_code = torch.stack([time_code * 0.0, time_code], dim=1)  # (B, 2, D): not noised, noised
+        event_code = self.global_bridge(global_token).unsqueeze(1).expand(-1, 2, -1)
+        cond = self.cond_mlp(torch.cat([time_code, event_code], dim=-1))
         if count is not None:
             cond = cond + self.count_embed(count).unsqueeze(1)
         cond = cond + self.label_embed(label_code(label, self.num_labels, x.dtype)).unsqueeze(1)
+        flag = torch.ones_like(packing.event) if noised is None else packing.pack(noised).long()
+        cond = cond.reshape(-1, cond.shape[-1]).index_select(0, 2 * packing.event + flag)
+        if self.position is not None:
+            # Slots being generated are numbered 1, 2, ... in order (neutrino 1, neutrino 2).
+            slot = noised.to(torch.long).cumsum(dim=1)
+            x = x + self.position(packing.pack(slot)) * flag.unsqueeze(-1).to(x.dtype)
         attn_mask = attention_mask(mask, allowed)
         for block in self.blocks:
-            cond = block(x, cond, m, attn_mask)
-        return self.output(F.layer_norm(cond + x, (cond.shape[-1],))) * m
+            cond = block(x, cond, attn_mask, packing)
+        return packing.unpack(self.output(F.layer_norm(cond + x, (cond.shape[-1],))))
 
     @staticmethod
     def loss(outputs: Mapping[str, Tensor], targets=None, event_weight: Tensor | None = None) -> Tensor:

@@ -1,0 +1,1 @@
+"""CATHODE-style Upsilon search with EveNet as the background generator (docs/cathode.md)."""
