@@ -44,8 +44,11 @@ $(SPANET_VENV)/.installed: envs/spanet-side.txt
 	$(SPANET_VENV)/bin/pip install --quiet -r envs/spanet-side.txt
 	touch $@
 
+# Last step: the results report (figures, tables, captions per analysis; opens offline).
 demo: install spanet-env
 	PATH=$(BIN):$$PATH $(BIN)/snakemake --profile profiles/local all
+	PATH=$(BIN):$$PATH $(BIN)/snakemake --profile profiles/local all --report results/report.zip
+	@echo "Report: $(CURDIR)/results/report.zip (unzip it and open report/report.html in a browser)"
 
 test: install side-env spanet-env
 	PATH=$(BIN):$$PATH $(BIN)/pytest

@@ -16,6 +16,10 @@ min_version("8.20")
 configfile: "config/config.yaml"
 
 
+# `snakemake --report results/report.zip`: every output marked report(...), by category.
+report: "workflow/report/workflow.rst"
+
+
 try:
     # the X -> YH mass-point table adds its signal samples first, so they are validated like the rest
     XYH_GRID = add_grid_samples(config)
@@ -32,8 +36,10 @@ include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/xyh.smk"
+include: "workflow/rules/ttbar_qe.smk"
 include: "workflow/rules/cathode.smk"
 include: "workflow/rules/systematics.smk"
+include: "workflow/rules/haa.smk"
 
 
 localrules:
@@ -45,5 +51,7 @@ rule all:
         pointcloud_outputs(),
         training_outputs(),
         xyh_all_outputs(),
+        ttqe_outputs(),
         cathode_outputs() if CATHODE else [],
         systematics_outputs(),
+        haa_outputs(),

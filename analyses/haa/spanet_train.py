@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import h5py
@@ -96,6 +97,25 @@ class History:
         self.callback = Callback()
 
 
+def baseline_model_class():
+    """SPANet's JetReconstructionModel, skipping training batches in which some resonance has no
+    reconstructable event: SPANet averages the assignment loss over those events, gets 0/0 and
+    raises "Assignment loss has diverged!" (frequent with few signal events in a batch of mostly
+    background). The skipped batches are counted in spanet.json."""
+    from spanet import JetReconstructionModel
+
+    class BaselineModel(JetReconstructionModel):
+        skipped_batches = 0
+
+        def training_step(self, batch, batch_nb):
+            if any(not bool(target.mask.any()) for target in batch.assignment_targets):
+                self.skipped_batches += 1
+                return None
+            return super().training_step(batch, batch_nb)
+
+    return BaselineModel
+
+
 def spanet_purity(model, assignments: dict[str, np.ndarray]) -> dict[str, float]:
     """SPANet's own purity report on the testing dataset, from its evaluator."""
     from spanet.dataset.evaluator import SymmetricEvaluator
@@ -134,15 +154,18 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     import pytorch_lightning as pl
     from pytorch_lightning.loggers import TensorBoardLogger
-    from spanet import JetReconstructionModel
     from spanet.evaluation import evaluate_on_test_dataset
 
+    # SPANet's validation metrics average over empty categories of a batch (NaN, skipped
+    # when logged) and warn for each; keep the log readable.
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"(numpy|spanet)\.")
+    warnings.filterwarnings("ignore", message=".*(ill-defined|no true samples|no predicted samples).*")
     pl.seed_everything(args.seed, workers=True)
     output = Path(args.output)
     work = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent if output.parent.exists() else None))
     try:
         options = make_options(args)
-        model = JetReconstructionModel(options)
+        model = baseline_model_class()(options)
         n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
         history = History()
         trainer = pl.Trainer(logger=TensorBoardLogger(str(work), name="tensorboard", version=""),
@@ -168,6 +191,7 @@ def main(argv=None) -> int:
             "steps_to_best_validation_accuracy": top["step"] if top else None,
             "best_validation_accuracy": top["validation_accuracy"] if top else None,
             "steps": int(trainer.global_step),
+            "skipped_batches": int(model.skipped_batches),
             "options": {k: v for k, v in vars(options).items() if isinstance(v, (int, float, str, bool))},
         }
         (work / "spanet.json").write_text(json.dumps(summary, indent=1))

@@ -95,7 +95,7 @@ def test_spanet_dataset_class_reads_back_our_targets_and_masks(haa_stream, expor
     script = tmp_path / "read.py"
     script.write_text(SPANET_READER)
     subprocess.run([str(SPANET_PYTHON), str(script), str(h5), str(event_info), str(tmp_path / "back.npz")],
-                   check=True, capture_output=True, timeout=300)
+                   check=True, capture_output=True, timeout=900)
     back = np.load(tmp_path / "back.npz")
     ours = _ours(haa_stream, "train", 0.5, 3)
     np.testing.assert_array_equal(back["source_mask"], ours["mask"])

@@ -4,7 +4,7 @@ D'Agostini's iteration, on a known response."""
 import numpy as np
 import pytest
 
-from evenet.stats.unfolding import build_response, unfold
+from evenet.stats.unfolding import build_response, unfold, unfold_many
 
 
 def dagostini(observed, matrix, efficiencies, prior, n_iterations):
@@ -51,6 +51,9 @@ def test_pyunfold_equals_numpy_dagostini(n_iterations):
     want = dagostini(observed, response.matrix, response.efficiencies, prior, n_iterations)
     assert got.n_iterations == n_iterations
     np.testing.assert_allclose(got.counts, want, rtol=1e-10)
+    many = unfold_many(np.stack([observed, 2 * observed]), response, n_iterations, prior=prior)
+    np.testing.assert_allclose(many[0], want, rtol=1e-10)
+    np.testing.assert_allclose(many[1], 2 * want, rtol=1e-10)
     flat = unfold(observed, response, n_iterations)
     np.testing.assert_allclose(flat.counts, dagostini(observed, response.matrix, response.efficiencies,
                                                       np.ones(3), n_iterations), rtol=1e-10)

@@ -27,10 +27,12 @@ CONFIG = {
     "samples": {
         "tt": {"format": "nanoaod", "xsec_pb": 366.0, "generate": {"process": "ttbar_1l", "events": 50, "seed": 5}},
         "zj": {"format": "delphes", "xsec_pb": 670.0, "generate": {"process": "zjets", "events": 50, "seed": 6}},
+        "ww": {"format": "nanoaod", "xsec_pb": 118.7, "generate": {"process": "ww", "events": 50, "parts": 3, "seed": 7}},
     },
     "streams": {
         "pre": {"selection": "pretrain", "classes": {"ttbar": ["tt"]}, "truth": {"max_invisible": 2}},
         "other": {"selection": "pretrain", "classes": {"Zjets": ["zj"]}, "truth": {"max_invisible": 2}},
+        "more": {"selection": "pretrain", "classes": {"WW": ["ww"]}, "truth": {"max_invisible": 2}},
     },
     "training": {
         "pretrain": {"stream": "pre", "ssl": str(REPO / "config/training/pretrain_ssl.yaml"),
@@ -66,7 +68,8 @@ def _snakemake(workdir: Path, env: dict, *args: str) -> subprocess.CompletedProc
 
 
 TARGETS = ["results/models/pretrain_ssl/metrics.json", "results/models/finetune_haa/metrics.json",
-           "results/pointcloud/other/normalization.json"]
+           "results/pointcloud/other/normalization.json",
+           *[f"results/ingested/ww/{part}.parquet" for part in range(3)]]
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +77,11 @@ def submitted(tmp_path_factory):
     """{rule or group name: the sbatch arguments}, and the dry run's printed shell commands."""
     work = tmp_path_factory.mktemp("perlmutter")
     (work / "config.yaml").write_text(yaml.safe_dump(CONFIG, sort_keys=False))
-    # The training inputs exist (older than their consumers' outputs would be), so the training
-    # jobs are ready; the `other` stream is not built, so its prep group is submitted too.
+    # The training inputs exist, so the training jobs are ready; the `other` stream is ingested
+    # but not selected, so its prep group is submitted too, and the three files of `more` are
+    # to be generated (an array job).
     for rel in ["results/pointcloud/pre/tt.h5", "results/pointcloud/pre/normalization.json",
-                ]:
+                "results/ingested/zj/0.parquet"]:
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
         (work / rel).write_text("")
     _fake_slurm(work / "bin")
@@ -123,10 +127,18 @@ def test_finetune_asks_for_one_gpu_with_the_time_limit_warning(submitted):
 def test_small_cpu_jobs_go_as_one_group_job_on_cpu_nodes(submitted):
     by_job, _ = submitted
     prep = [k for k in by_job if "prep" in k]
-    assert len(prep) == 1, sorted(by_job)  # generate, ingest, select, build, normalize of `other`: one sbatch
+    assert len(prep) == 1, sorted(by_job)  # select, build, normalize of `other`: one sbatch
     args = _flags(by_job[prep[0]])
-    assert args[args.index("-C") + 1] == "cpu" and "--ntasks=1" in args
+    assert args[args.index("-C") + 1] == "cpu" and "--ntasks=1" in args and "--cpus-per-task=1" in args
+    assert args[args.index("-t") + 1] == "30"  # run one after the other: 3 x 10 min
     assert not any(a.startswith("--gpus") for a in args)
+
+
+def test_jobs_per_input_file_go_as_one_array_job(submitted):
+    by_job, _ = submitted
+    generate = [args for k, args in by_job.items() if "generate" in k]
+    assert len(generate) == 1, sorted(by_job)  # the three files of `more`: one sbatch
+    assert any(a.startswith("--array=") and a.count(",") + a.count("-") >= 1 for a in generate[0]), generate[0]
 
 
 def test_training_commands_run_under_srun_on_the_jobs_gpus(submitted):
@@ -138,3 +150,23 @@ def test_training_commands_run_under_srun_on_the_jobs_gpus(submitted):
     assert pretrain[0].startswith("srun --ntasks-per-node=4 --cpus-per-task=32 --gpus-per-node=4 evenet train")
     assert "--accelerator gpu --devices 4 --num-nodes 1" in pretrain[0]
     assert finetune[0].startswith("evenet train") and "--accelerator gpu --devices 1 --num-nodes 1" in finetune[0]
+
+
+def test_allocation_profile_starts_gpu_rules_as_their_own_srun_steps(tmp_path):
+    """profiles/perlmutter-alloc runs the rules itself; each GPU rule is a job step with its GPUs."""
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(CONFIG, sort_keys=False))
+    for rel in ["results/pointcloud/pre/tt.h5", "results/pointcloud/pre/normalization.json"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    cmd = [sys.executable, "-m", "snakemake", *TARGETS[:2], "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
+           "--profile", str(REPO / "profiles" / "perlmutter-alloc"), "--configfile", str(tmp_path / "config.yaml"),
+           "-n", "-p", "--cores", "64"]  # a GPU node's cores (`all` on this machine would cap the threads)
+    dry = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert dry.returncode == 0, (dry.stdout + dry.stderr)[-3000:]
+    lines = [line.strip().removeprefix("Shell command:").strip() for line in dry.stdout.splitlines() if "evenet train" in line]
+    (pretrain,) = [line for line in lines if "pretrain_ssl" in line]
+    (finetune,) = [line for line in lines if "finetune_haa" in line]
+    assert pretrain.startswith("srun --ntasks-per-node=4 --gpus-per-node=4 --cpus-per-task=16 --exact --job-name=evenet-train evenet train")
+    assert "--accelerator gpu --devices 4 --num-nodes 1" in pretrain and "trainer.threads=16" in pretrain
+    assert finetune.startswith("srun --ntasks=1 --gpus=1 --cpus-per-task=16 --exact evenet train")
+    assert "--accelerator gpu --devices 1 --num-nodes 1" in finetune

@@ -6,7 +6,13 @@ rule select:
         ingested_files,
     output:
         events="results/selected/{stream}/{sample}.parquet",
-        cutflow="results/cutflow/{stream}/{sample}.json",
+        cutflow=report(
+            "results/cutflow/{stream}/{sample}.json",
+            caption="../report/cutflow.rst",
+            category="Preselection",
+            subcategory="{stream}",
+            labels={"stream": "{stream}", "sample": "{sample}"},
+        ),
     params:
         selection=lambda w: config["streams"][w.stream]["selection"],
         selection_params=lambda w: as_json(SELECTIONS[config["streams"][w.stream]["selection"]]),

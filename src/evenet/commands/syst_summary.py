@@ -26,7 +26,7 @@ CAPTION = (
     "{analysis}: {n} {source} pseudo-experiments ({variation}), each evaluated with the nominal trained models "
     "without retraining. Shift of each metric from the nominal evaluation{how}, per experiment (points, coloured by "
     "the experiment's nuisance value); black line: median; green and yellow bands: central 68 % and 95 % intervals "
-    "of the shifts (widths printed in each panel). Events: the test split of the stream ({events} events per "
+    "of the shifts (widths printed in each panel). Events: {split} of the varied samples ({events} events per "
     "experiment before the re-selection). {time}"
 )
 
@@ -71,6 +71,7 @@ def run(args) -> int:
         caption = CAPTION.format(analysis=args.analysis, n=len(shifts.indices), source=shifts.source,
                                  variation=", ".join(f"{k}={v}" for k, v in variation.items() if k != "source"),
                                  how=how, events=shifts.events,
+                                 split="every event" if nominal.get("split") is None else f"the {nominal['split']} split",
                                  time=f"Mean time per pseudo-experiment: {seconds:.2f} s wall, {cpu:.2f} s CPU.")
         plot_source(shifts, f"{args.figures}_{shifts.source}", caption, args.model_order, args.absolute, style)
     experiments = {

@@ -7,6 +7,7 @@ map one to one, but the kernel is SDPA and no attention weights are returned.
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -27,6 +28,12 @@ def attention_mask(key_mask: Tensor, allowed: Tensor | None = None, num_queries:
         mask = mask & allowed
     mask = mask | ~mask.any(dim=-1, keepdim=True)
     return mask.unsqueeze(1)
+
+
+def additive(mask: Tensor) -> Tensor:
+    """Float form (0 where allowed, -inf elsewhere) of a boolean mask from :func:`attention_mask`, for
+    a mask that many layers share: SDPA would otherwise convert and check a boolean mask at every call."""
+    return torch.zeros(mask.shape, device=mask.device).masked_fill_(~mask, float("-inf"))
 
 
 class MultiHeadAttention(nn.Module):
@@ -60,6 +67,8 @@ class MultiHeadAttention(nn.Module):
             d = query.shape[-1]
             q = F.linear(query, self.in_proj.weight[:d], self.in_proj.bias[:d])
             k, v = F.linear(context, self.in_proj.weight[d:], self.in_proj.bias[d:]).chunk(2, dim=-1)
+        if mask is not None and mask.is_floating_point() and mask.dtype != q.dtype:
+            mask = mask.to(q.dtype)  # an additive mask under autocast
         out = F.scaled_dot_product_attention(
             self._heads(q), self._heads(k), self._heads(v),
             attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from evenet.model.attention import MultiHeadAttention, attention_mask
+from evenet.model.attention import MultiHeadAttention, additive, attention_mask
 from evenet.model.config import BodyConfig, EncoderConfig
 from evenet.model.layers import FeedForward, GatedMLPBlock, GRUGate
 from evenet.model.packing import Packing
@@ -86,7 +86,7 @@ class ObjectEncoder(nn.Module):
             seq = block(seq)
         full = Packing(torch.cat([mask.new_ones(b, 1), inner.mask], dim=1))  # event token first
         seq = full.pack(torch.cat([self.event_token.expand(b, 1, -1), inner.unpack(seq)], dim=1))
-        attn_mask = attention_mask(full.mask)
+        attn_mask = additive(attention_mask(full.mask))
         for layer in self.layers:
             seq = seq + layer(seq, attn_mask, full)
             seq = seq + self.post_mlp(self.post_norm(seq))

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from evenet.model.attention import MultiHeadAttention, attention_mask
+from evenet.model.attention import MultiHeadAttention, additive, attention_mask
 from evenet.model.config import BodyConfig
 from evenet.model.layers import EventFeatureDrop, FeedForward, FourierTimeEmbedding, LayerScale, StochasticDepth
 from evenet.model.packing import Packing
@@ -173,13 +173,16 @@ class PETBody(nn.Module):
         packing = Packing(mask)
         encoded = self.embed(packing.pack(self.feature_drop(features)))
         if object_time is not None:
-            # At t = 0 the time code is exactly zero and the FiLM below the identity.
-            scale, shift = self.time_film(self.time_embed(packing.pack(object_time))).chunk(2, dim=-1)
+            # At t = 0 the time code is exactly zero and the FiLM below the identity. Objects share
+            # few times (one per event, and 0): the code is computed once per distinct time.
+            times, which = torch.unique(packing.pack(object_time), return_inverse=True)
+            film = self.time_film(self.time_embed(times)).index_select(0, which)
+            scale, shift = film.chunk(2, dim=-1)
             encoded = encoded * (1.0 + scale) + shift
         if self.local is not None:
             encoded = encoded + self.local(features, features[..., self.point_index], packing)
         skip = encoded
-        attn_mask = attention_mask(mask, allowed)
+        attn_mask = additive(attention_mask(mask, allowed))
         for i, block in enumerate(self.blocks):
             encoded = block(encoded, attn_mask, packing)
             if self.adapters is not None:

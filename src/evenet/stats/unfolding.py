@@ -84,3 +84,27 @@ def unfold(observed, response: Response, n_iterations: int, prior=None, observed
     for store, key in zip(out, ("unfolded", "stat_err", "sys_err")):
         store[live] = result[key]
     return Unfolded(*out, int(result["num_iterations"]))
+
+
+def unfold_many(observed, response: Response, n_iterations: int, prior=None) -> np.ndarray:
+    """The same iteration as :func:`unfold` (central values only, no error propagation) for
+    many observed histograms at once, (R, n_reco) -> (R, n_truth): the fast path for
+    bootstrap replicas and pseudo-experiments (pyunfold's covariance propagation costs
+    ~0.1 s per call). Equal to :func:`unfold` to 1e-10 (tests/stats/test_unfolding.py)."""
+    observed = np.atleast_2d(np.asarray(observed, dtype=float))
+    if observed.shape[1] != response.shape[0]:
+        raise ValueError(f"observed counts have {observed.shape[1]} bins, the response expects {response.shape[0]}")
+    if n_iterations < 1:
+        raise ValueError(f"n_iterations must be >= 1, got {n_iterations}")
+    live = response.efficiencies > 0
+    matrix, eff = response.matrix[:, live], response.efficiencies[live]
+    p = np.ones(live.sum()) if prior is None else np.asarray(prior, dtype=float)[live]
+    p = np.broadcast_to(p / p.sum(), (len(observed), live.sum()))
+    for _ in range(n_iterations):
+        folded = p @ matrix.T                                    # (R, n_reco)
+        ratio = np.divide(observed, folded, out=np.zeros_like(observed), where=folded > 0)
+        unfolded = p * (ratio @ matrix) / eff                    # (R, n_live)
+        p = unfolded / unfolded.sum(axis=1, keepdims=True)
+    out = np.zeros((len(observed), response.shape[1]))
+    out[:, live] = unfolded
+    return out

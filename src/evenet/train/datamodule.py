@@ -8,6 +8,7 @@ in each checkpoint and the loader re-enters the event stream there on resume.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from torch.utils.data import DataLoader
 from evenet.errors import ConfigError
 from evenet.model.heads.topology import ResonanceTopology
 from evenet.train.dataset import PointCloudStream, class_totals, expand_inputs, index_blocks
+
+log = logging.getLogger(__name__)
 
 
 class PositionedLoader(DataLoader):
@@ -96,7 +99,12 @@ class PointCloudDataModule(pl.LightningDataModule):
         return epoch, skip
 
     def train_dataloader(self) -> DataLoader:
-        return PositionedLoader(self.train_set, self._train_position, int(self.data["num_workers"]))
+        loader = PositionedLoader(self.train_set, self._train_position, int(self.data["num_workers"]))
+        s = self.train_set
+        lo, hi = s.rank_events()
+        log.info("rank %d of %d: training events %d-%d of %d in each epoch's order, %d batches of %d",
+                 s.rank, s.world_size, lo, hi, s.n_events, len(s), s.batch_size)
+        return loader
 
     def val_dataloader(self) -> DataLoader:
         return PositionedLoader(self.val_set, lambda: (0, 0), int(self.data["num_workers"]))

@@ -66,7 +66,7 @@ def subset_mask(path: Path, n: int, fraction: float, seed: int) -> np.ndarray:
 
 def index_blocks(files: Sequence[Path], split: str, chunk_size: int, fraction: float = 1.0,
                  subset_seed: int = 0) -> list[Block]:
-    """Blocks of the selected split (reads only ``META/split``)."""
+    """Blocks of the selected split, or of every event for ``split="all"`` (reads only ``META/split``)."""
     blocks = []
     for i, path in enumerate(files):
         try:
@@ -74,7 +74,8 @@ def index_blocks(files: Sequence[Path], split: str, chunk_size: int, fraction: f
                 codes = handle[f"{schema.META}/split"][:]
         except (OSError, KeyError) as err:
             raise InputFileError(f"{path}: cannot read META/split ({err})") from None
-        keep = (codes == SPLIT_CODES[split]) & subset_mask(path, len(codes), fraction, subset_seed)
+        in_split = np.ones(len(codes), dtype=bool) if split == "all" else codes == SPLIT_CODES[split]
+        keep = in_split & subset_mask(path, len(codes), fraction, subset_seed)
         for start in range(0, len(codes), chunk_size):
             stop = min(start + chunk_size, len(codes))
             rows = start + np.flatnonzero(keep[start:stop])
@@ -131,6 +132,12 @@ class PointCloudStream(IterableDataset):
     def __len__(self) -> int:
         """Batches this rank yields per epoch (all workers together)."""
         return self._worker_batches() * self.num_workers
+
+    def rank_events(self) -> tuple[int, int]:
+        """Positions [lo, hi) in each epoch's event stream from which this rank's batches come
+        (all its workers together): the ranks of a multi-process run read disjoint parts."""
+        width = self.num_workers * self._shard_events()
+        return self.rank * width, min((self.rank + 1) * width, self.n_events)
 
     def _windows(self, epoch: int) -> list[list[Block]]:
         order = np.arange(len(self.blocks))

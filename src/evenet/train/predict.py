@@ -7,6 +7,8 @@ Output layout (one row per event of the chosen split, files in the order given):
   -1 where none), ``detection/<resonance>`` (N,) detection probability;
 * ``neutrino_generation/samples`` (N, M, F) sampled invisible particles (physical
   units) for the slots of ``INPUTS/Invisible/mask`` when the files have them;
+  ``neutrino_generation/samples_k`` (N, K, M, F): K independent samples (the first is
+  ``samples``) when ``neutrino_samples`` K > 1;
 * ``point_cloud_generation/source`` (N, 18, 7) events regenerated at their
   multiplicity (only with ``generate=True``: a full diffusion solve per batch);
 * copied for convenience: ``CLASSIFICATIONS/EVENT/process``, ``WEIGHTS/weight``,
@@ -56,7 +58,7 @@ def _event_meta(files: list[Path], stream: PointCloudStream) -> dict[str, np.nda
 @torch.no_grad()
 def predict(checkpoint: str | Path, inputs: list[str], output: str | Path, split: str = "test",
             batch_size: int = 512, generate: bool = False, steps: int = 20, seed: int = 0,
-            parameters: list[float] | None = None) -> int:
+            neutrino_samples: int = 1, parameters: list[float] | None = None) -> int:
     """Write per-event outputs (see module doc); returns the number of events.
 
     ``parameters``: for a parameterised classifier, the hypothesis every event is scored
@@ -92,8 +94,11 @@ def predict(checkpoint: str | Path, inputs: list[str], output: str | Path, split
             for name in head.topology.names:
                 keep(f"detection/{name}", outputs["assignment"][f"detection/{name}"].sigmoid())
         if "neutrino_generation" in network.heads and "invisible_mask" in batch:
-            keep("neutrino_generation/samples",
-                 sample_invisible(network, inputs_, batch["invisible_mask"], steps=steps, generator=generator))
+            draws = [sample_invisible(network, inputs_, batch["invisible_mask"], steps=steps, generator=generator)
+                     for _ in range(max(neutrino_samples, 1))]
+            keep("neutrino_generation/samples", draws[0])
+            if neutrino_samples > 1:
+                keep("neutrino_generation/samples_k", torch.stack(draws, dim=1))
         if generate and "point_cloud_generation" in network.heads:
             keep("point_cloud_generation/source", sample_objects(network, inputs_, steps=steps, generator=generator))
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from evenet.model.attention import MultiHeadAttention, attention_mask
+from evenet.model.attention import MultiHeadAttention, additive, attention_mask
 from evenet.model.config import GenerationConfig, GlobalGenerationConfig
 from evenet.model.diffusion import masked_mse
 from evenet.model.layers import FourierTimeEmbedding, LayerScale, bridge
@@ -94,7 +94,7 @@ class PointCloudDenoiser(nn.Module):
             # Slots being generated are numbered 1, 2, ... in order (neutrino 1, neutrino 2).
             slot = noised.to(torch.long).cumsum(dim=1)
             x = x + self.position(packing.pack(slot)) * flag.unsqueeze(-1).to(x.dtype)
-        attn_mask = attention_mask(mask, allowed)
+        attn_mask = additive(attention_mask(mask, allowed))
         for block in self.blocks:
             cond = block(x, cond, attn_mask, packing)
         return packing.unpack(self.output(F.layer_norm(cond + x, (cond.shape[-1],))))
