@@ -6,6 +6,7 @@ import sys
 
 from snakemake.utils import min_version
 
+from analyses.xyh.grid import add_grid_samples
 from evenet.config import check_config, validate_schema
 from evenet.errors import ConfigError
 
@@ -20,6 +21,8 @@ report: "workflow/report/workflow.rst"
 
 
 try:
+    # the X -> YH mass-point table adds its signal samples first, so they are validated like the rest
+    XYH_GRID = add_grid_samples(config)
     validate_schema(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
     SELECTIONS = check_config(config)
 except ConfigError as err:
@@ -32,6 +35,7 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/pointcloud.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/xyh.smk"
 include: "workflow/rules/ttbar_qe.smk"
 include: "workflow/rules/cathode.smk"
 include: "workflow/rules/systematics.smk"
@@ -46,6 +50,7 @@ rule all:
     input:
         pointcloud_outputs(),
         training_outputs(),
+        xyh_all_outputs(),
         ttqe_outputs(),
         cathode_outputs() if CATHODE else [],
         systematics_outputs(),

@@ -28,8 +28,9 @@ def test_common_record_fields():
     electron = candidates(events, "electron", CUTS, 0.2783)[0, 0]
     jets = candidates(events, "jet", CUTS, 0.2783)[0]
     assert electron.tolist() == {"pt": 40.0, "eta": 0.0, "phi": 1.0, "mass": 0.0, "energy": 40.0, "btag": False,
-                                 "isLepton": True, "charge": 1, "kind": KIND_ELECTRON, "source_index": 0}
+                                 "btag_score": 0.0, "isLepton": True, "charge": 1, "kind": KIND_ELECTRON, "source_index": 0}
     assert jets.btag.tolist() == [True, False]
+    assert jets.btag_score.tolist() == pytest.approx([0.30, 0.27])  # the continuous score beside the flag
     assert jets.isLepton.tolist() == [False, False]
     assert jets.kind.tolist() == [KIND_JET, KIND_JET]
     assert jets.energy[0] == pytest.approx(50.0)  # pt 40, eta 0, m 30

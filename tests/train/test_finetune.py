@@ -70,3 +70,25 @@ def test_noise_ramp(tiny_config):
         type(module).global_step = property(lambda self, s=step: s)
         assert module.noise_probability() == pytest.approx(expected)
     del type(module).global_step
+
+
+def test_adapters_with_the_last_blocks_unfrozen(tiny_config):
+    """Individual X -> YH fine-tunes (paper Sec. III): adapters and the last blocks train, the last
+    blocks at 0.3x the head rate; the rest of the backbone is frozen."""
+    module = EveNetModule(tiny_config(**{"finetune.adapters": 4, "finetune.last_blocks": 1,
+                                         "optimizer.last_blocks_lr_scale": 0.3}))
+    module.apply_finetune_strategy()
+    trainable = {n for n, p in module.model.named_parameters() if p.requires_grad}
+    assert any(n.startswith("body.blocks.1.") for n in trainable)  # the last of the 2 tiny blocks
+    assert not any(n.startswith("body.blocks.0.") for n in trainable)
+    assert any(".adapters." in n for n in trainable)
+    assert not any(module_of(n) == "backbone" and ".adapters." not in n and not n.startswith("body.blocks.1.")
+                   for n in trainable)
+    groups = {g["name"]: g for g in parameter_groups(module.model, 1e-3, 0.01, 0.1, 0.3, last_blocks=1,
+                                                     last_blocks_scale=module.config["optimizer"]["last_blocks_lr_scale"])}
+    assert groups["last_blocks"]["lr"] == pytest.approx(3e-4)
+    last = {id(p) for p in groups["last_blocks"]["params"]}
+    assert last == {id(p) for n, p in module.model.named_parameters() if n.startswith("body.blocks.1.")}
+    assert groups["backbone"]["lr"] == pytest.approx(1e-4)  # the adapters
+    with pytest.raises(ConfigError, match="finetune.last_blocks must be in 0..2"):
+        EveNetModule(tiny_config(**{"finetune.adapters": 4, "finetune.last_blocks": 3})).apply_finetune_strategy()

@@ -1,6 +1,7 @@
 # Input functions and parameter builders shared by the rule files.
 
 import json
+import shlex
 
 from evenet.pipeline.ingest import sample_record_needs
 
@@ -43,6 +44,16 @@ def sample_label(stream, sample):
 
 def as_json(value):
     return json.dumps(value, sort_keys=True)
+
+
+# (stream, sample) -> hypothesis parameters `build` stores per event for parameterised
+# classifiers (evenet.pointcloud.parameters); filled by the analyses' rule files (xyh.smk).
+BUILD_PARAMETERS = {}
+
+
+def build_parameters(stream, sample):
+    spec = BUILD_PARAMETERS.get((stream, sample))
+    return f"--parameters {shlex.quote(as_json(spec))}" if spec else ""
 
 
 def pointcloud_outputs():

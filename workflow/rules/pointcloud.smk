@@ -10,13 +10,14 @@ rule build:
     params:
         classes=lambda w: " ".join(config["streams"][w.stream]["classes"]),
         truth=lambda w: as_json(config["streams"][w.stream]["truth"]),
+        parameters=lambda w: build_parameters(w.stream, w.sample),
     log:
         "logs/build/{stream}/{sample}.log",
     benchmark:
         "benchmarks/build/{stream}/{sample}.tsv"
     shell:
         "evenet build {input:q} --stream {wildcards.stream} --sample {wildcards.sample}"
-        " --classes {params.classes} --truth {params.truth:q} -o {output:q} > {log:q} 2>&1"
+        " --classes {params.classes} --truth {params.truth:q} {params.parameters} -o {output:q} > {log:q} 2>&1"
 
 
 rule normalize:

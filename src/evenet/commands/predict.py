@@ -17,6 +17,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--neutrino-samples", type=int, default=1,
                    help="K > 1: also write K independent neutrino samples per event (neutrino_generation/samples_k)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--parameters", type=float, nargs="+", default=None,
+                   help="parameterised classifier: score every event against these hypothesis parameters "
+                        "(e.g. --parameters 500 100 for M_X, M_Y) instead of each event's own")
     p.set_defaults(func=run)
 
 
@@ -28,6 +31,6 @@ def run(args) -> int:
     torch.set_num_threads(args.threads)
     n = predict(args.checkpoint, args.data, args.output, split=args.split, batch_size=args.batch_size,
                 generate=args.generate, steps=args.steps, seed=args.seed,
-                neutrino_samples=args.neutrino_samples)
+                neutrino_samples=args.neutrino_samples, parameters=args.parameters)
     print(f"{n} events -> {args.output}")
     return 0

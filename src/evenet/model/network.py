@@ -135,6 +135,8 @@ class EveNet(nn.Module):
             "count": self.multiplicity_norm(mask.sum(dim=1, keepdim=True).float())[:, 0],
             "label": batch.get("label", torch.zeros(mask.shape[0], dtype=torch.long, device=mask.device)).long(),
         }
+        if "parameters" in batch:
+            out["parameters"] = batch["parameters"].float()
         if hasattr(self, "invisible_norm") and "invisible" in batch:
             inv_mask = batch["invisible_mask"].bool()
             out["invisible"] = self.invisible_norm(batch["invisible"].float(), inv_mask)
@@ -197,6 +199,13 @@ class EveNet(nn.Module):
     def globals_velocity(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor]) -> Tensor:
         return self.heads["global_generation"](x_t, t, norm["globals"], norm["label"])
 
+    def _deterministic(self, name: str, tokens: Tensor, mask: Tensor, event: Tensor,
+                       norm: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """One deterministic head's outputs; a parameterised classifier also reads the event's parameters."""
+        if name == "classification" and self.heads[name].num_parameters:
+            return dict(self.heads[name](tokens, mask, event, norm.get("parameters")))
+        return dict(self.heads[name](tokens, mask, event))
+
     # ------------------------------------------------------------------ training
     def forward(self, batch: Mapping[str, Tensor], time: Tensor | None = None, noise_prob: float = 1.0,
                 clean_blind: bool = True) -> dict[str, dict[str, Tensor]]:
@@ -211,7 +220,7 @@ class EveNet(nn.Module):
         if deterministic:
             tokens, event = self.encode(norm["source"], mask, norm["globals"])
             for name in deterministic:
-                outputs[name] = dict(self.heads[name](tokens, mask, event))
+                outputs[name] = self._deterministic(name, tokens, mask, event, norm)
 
         noised_classification = "classification" in self.heads and self.classify_noised
         if "point_cloud_generation" in self.heads or noised_classification:
@@ -220,7 +229,7 @@ class EveNet(nn.Module):
             tokens, global_token, allowed = self._inpainting_pass(x_t, t, norm, noise_mask, clean_blind)
             if noised_classification:
                 tokens_n, event_n = self.object_encoder(tokens, mask, global_token)
-                noised = self.heads["classification"](tokens_n, mask, event_n)
+                noised = self._deterministic("classification", tokens_n, mask, event_n, norm)
                 outputs["classification"]["logits_noised"] = noised["logits"]
                 outputs["classification"]["alpha"] = alpha_sigma(t)[0]
             if "point_cloud_generation" in self.heads:
@@ -259,8 +268,8 @@ class EveNet(nn.Module):
         norm = self.normalize(batch)
         tokens, event = self.encode(norm["source"], norm["mask"], norm["globals"])
         return {
-            name: dict(head(tokens, norm["mask"], event))
-            for name, head in self.heads.items()
+            name: self._deterministic(name, tokens, norm["mask"], event, norm)
+            for name in self.heads
             if name in head_registry.DETERMINISTIC_HEADS
         }
 

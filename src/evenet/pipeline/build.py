@@ -14,6 +14,8 @@ from evenet.errors import InputFileError
 from evenet.io.parquet import iterate_chunks, read_metadata
 from evenet.pointcloud import schema as S
 from evenet.pointcloud import topology as T
+from evenet.pointcloud.parameters import DATASET as PARAMETERS
+from evenet.pointcloud.parameters import ParameterSpec
 from evenet.pointcloud.features import FlatObjects, global_arrays, invisible_arrays, source_arrays
 from evenet.pointcloud.writer import PointCloudWriter
 
@@ -26,13 +28,16 @@ FEATURES = {
 }
 
 
-def chunk_datasets(chunk: ak.Array) -> dict[str, np.ndarray]:
+def chunk_datasets(chunk: ak.Array, parameters: ParameterSpec | None = None) -> dict[str, np.ndarray]:
     """All HDF5 datasets of one chunk of selected events."""
     flat = FlatObjects.from_jagged(chunk.objects)
     source, mask = source_arrays(flat)
     out = {
         f"{S.SOURCE}/data": source,
         f"{S.SOURCE}/mask": mask,
+        # the continuous b-tag discriminant beside the point cloud's 0/1 flag (feature tables use it)
+        S.BTAG_SCORE: flat.slot_array("btag_score", np.float32) if "btag_score" in flat.columns
+        else source[..., S.SOURCE_FEATURES.index("btag")],
         f"{S.GLOBALS}/data": global_arrays(flat, chunk.MET),
         S.CLASSIFICATION: ak.to_numpy(chunk.label).astype(np.int64),
         S.WEIGHT: ak.to_numpy(chunk.weight).astype(np.float32),
@@ -40,6 +45,8 @@ def chunk_datasets(chunk: ak.Array) -> dict[str, np.ndarray]:
     for name in ("run", "luminosityBlock", "event"):
         out[f"{S.META}/{name}"] = ak.to_numpy(chunk[name]).astype(np.uint64)
     out[f"{S.META}/split"] = ak.to_numpy(chunk.split).astype(np.uint8)
+    if parameters is not None:
+        out[PARAMETERS] = parameters.assign(out[f"{S.META}/run"], out[f"{S.META}/luminosityBlock"], out[f"{S.META}/event"])
     if "extra" in chunk.fields:
         for name in chunk.extra.fields:
             out[f"{S.META}/{name}"] = ak.to_numpy(chunk.extra[name])
@@ -65,9 +72,11 @@ def _check_targets(datasets: dict[str, np.ndarray], expected: set[str], selected
                              "(select it again with the stream's truth block)")
 
 
-def build_pointcloud(selected: str | Path, output: str | Path, attrs: dict, topology: dict | None = None) -> int:
+def build_pointcloud(selected: str | Path, output: str | Path, attrs: dict, topology: dict | None = None,
+                     parameters: ParameterSpec | None = None) -> int:
     """Write the HDF5 point cloud of one sample; return the number of events.
 
+    ``parameters``: hypothesis parameters stored per event (:mod:`evenet.pointcloud.parameters`).
     ``topology``: the stream's assignment topology (:func:`evenet.pointcloud.topology.assignment_topology`),
     stored as the ``topology`` attribute; the sample's truth targets must then be its products.
     """
@@ -80,10 +89,11 @@ def build_pointcloud(selected: str | Path, output: str | Path, attrs: dict, topo
     with atomic_output(output) as tmp:
         writer = PointCloudWriter(tmp, attrs)
         for chunk in iterate_chunks(selected):
-            datasets = chunk_datasets(chunk)
+            datasets = chunk_datasets(chunk, parameters)
             if expected is not None:
                 _check_targets(datasets, expected, Path(selected))
-            writer.append(datasets, FEATURES)
+            features = FEATURES if parameters is None else {**FEATURES, PARAMETERS: parameters.names}
+            writer.append(datasets, features)
         writer.group_attrs(S.META, {"event_id": meta["event_id"]})
         writer.close()
     log.info("%s: %d events", output, writer.n_events)

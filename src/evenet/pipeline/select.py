@@ -28,7 +28,7 @@ from evenet.truth.targets import TruthConfig, assignment_targets, invisible_targ
 
 log = logging.getLogger(__name__)
 
-OBJECT_FIELDS = ("pt", "eta", "phi", "energy", "btag", "isLepton", "charge", "kind")
+OBJECT_FIELDS = ("pt", "eta", "phi", "energy", "btag", "btag_score", "isLepton", "charge", "kind")
 READER_FIELDS = ("run", "luminosityBlock", "event", "genWeight", "MET", "GenPart", "objects")
 
 

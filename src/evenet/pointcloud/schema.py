@@ -31,6 +31,7 @@ GLOBAL_TRANSFORM = {
 INVISIBLE_TRANSFORM = {"energy": ("log1p", True), "pt": ("log1p", True), "eta": ("none", True), "phi": ("none", True)}
 
 SOURCE = "INPUTS/Source"
+BTAG_SCORE = "INPUTS/Source/btag_score"  # (N, 18) continuous b-tag discriminant (0 for non-jets and padding)
 GLOBALS = "INPUTS/Conditions"
 INVISIBLE = "INPUTS/Invisible"
 CLASSIFICATION = "CLASSIFICATIONS/EVENT/process"

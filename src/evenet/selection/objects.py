@@ -10,7 +10,8 @@ ip3d < ip3d_max (cm), sip3d < sip3d_max. Passing objects of every collection
 are turned into one record type, the one the point cloud is built from:
 
     pt, eta, phi, mass, energy (float64), btag (bool: Jet.btag >= working point;
-    false for non-jets), isLepton (bool: electrons and muons), charge (int32;
+    false for non-jets), btag_score (float64: the continuous Jet.btag discriminant;
+    0 for non-jets), isLepton (bool: electrons and muons), charge (int32;
     0 for jets and photons), kind (int32, evenet.codes.KIND_*), source_index (int64,
     index into the reader's collection).
 """
@@ -36,7 +37,7 @@ COLLECTIONS = {
     "tau": ("Tau", KIND_TAU),
     "photon": ("Photon", KIND_PHOTON),
 }
-OBJECT_FIELDS = ("pt", "eta", "phi", "mass", "energy", "btag", "isLepton", "charge", "kind", "source_index")
+OBJECT_FIELDS = ("pt", "eta", "phi", "mass", "energy", "btag", "btag_score", "isLepton", "charge", "kind", "source_index")
 
 MUON_IDS = ("loose", "medium", "tight", "soft")
 # muon impact-parameter cuts: config key -> (record field, whether the cut is on its absolute value)
@@ -141,10 +142,12 @@ def candidates(events: ak.Array, name: str, cuts: ObjectCuts, btag_wp: float) ->
     mass = _flat_field(flat, record_name, "mass")[mask].astype(np.float64)
     n = len(pt)
     if kind == KIND_JET:
-        btag = _flat_field(flat, record_name, "btag")[mask] >= btag_wp
+        btag_score = _flat_field(flat, record_name, "btag")[mask].astype(np.float64)
+        btag = btag_score >= btag_wp
         charge = np.zeros(n, dtype=np.int32)
     else:
         btag = np.zeros(n, dtype=bool)
+        btag_score = np.zeros(n, dtype=np.float64)
         has_charge = "charge" in flat.fields
         charge = flat["charge"][mask].to_numpy().astype(np.int32) if has_charge else np.zeros(n, dtype=np.int32)
     content = {
@@ -154,6 +157,7 @@ def candidates(events: ak.Array, name: str, cuts: ObjectCuts, btag_wp: float) ->
         "mass": mass,
         "energy": energy(pt, eta, mass),
         "btag": btag,
+        "btag_score": btag_score,
         "isLepton": np.full(n, kind in LEPTON_KINDS),
         "charge": charge,
         "kind": np.full(n, kind, dtype=np.int32),

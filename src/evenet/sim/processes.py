@@ -19,8 +19,6 @@ LEPTONS = "11 13 15"
 QUARKS = "1 2 3 4 5"
 W_LEPTONIC = ["24:onMode = off", f"24:onIfAny = {LEPTONS}"]
 W_HADRONIC = ["24:onMode = off", f"24:onIfAny = {QUARKS}"]
-W_PLUS_LEPTONIC = ["24:onMode = off", f"24:onPosIfAny = {LEPTONS}", f"24:onNegIfAny = {QUARKS}"]
-W_MINUS_LEPTONIC = ["24:onMode = off", f"24:onNegIfAny = {LEPTONS}", f"24:onPosIfAny = {QUARKS}"]
 Z_TO_LL = ["23:onMode = off", "23:onIfAny = 11 13"]
 TTBAR = ["Top:gg2ttbar = on", "Top:qqbar2ttbar = on"]
 # tW: Pythia 8 has no g b -> t W; g b -> t H- with H- given the W mass, width and
@@ -63,6 +61,22 @@ def _pthat(params: dict) -> list[str]:
     return [f"PhaseSpace:pTHatMin = {float(params['pthat_min'])}"]
 
 
+def _one_leptonic_w(params: dict) -> list[list[str]]:
+    """W+ -> l nu with W- -> q q', and the mirror; ``params["leptons"]``: the charged leptons
+    allowed (a subset of "11 13 15"). Restricting them scales the cross section by the
+    branching-ratio fraction (2/3 for "11 13"), which the sample's xsec_pb must state."""
+    leptons = str(params["leptons"]).split()
+    if not leptons or not set(leptons) <= set(LEPTONS.split()) or len(set(leptons)) != len(leptons):
+        raise ConfigError(f"--params: leptons must be distinct codes among {LEPTONS!r}, got {params['leptons']!r}")
+    allowed = " ".join(leptons)
+    return [["24:onMode = off", f"24:onPosIfAny = {allowed}", f"24:onNegIfAny = {QUARKS}"],
+            ["24:onMode = off", f"24:onNegIfAny = {allowed}", f"24:onPosIfAny = {QUARKS}"]]
+
+
+def _ttbar_1l(params: dict) -> list[list[str]]:
+    return [TTBAR + w for w in _one_leptonic_w(params)]
+
+
 def _xyh(params: dict) -> list[list[str]]:
     m_x, m_y = float(params["m_x"]), float(params["m_y"])
     if m_y <= 10.6 or m_x <= m_y + 125.5:
@@ -79,7 +93,7 @@ def _xyh(params: dict) -> list[list[str]]:
         f"36:mMin = {m_y - 0.5}", f"36:mMax = {m_y + 0.5}", "36:oneChannel = 1 1.0 100 5 -5",
         "25:onMode = off", "25:onIfMatch = 24 -24",
     ]
-    return [base + W_PLUS_LEPTONIC, base + W_MINUS_LEPTONIC]
+    return [base + w for w in _one_leptonic_w(params)]
 
 
 HIGGS_PRODUCTION = {
@@ -121,8 +135,8 @@ PROCESSES: dict[str, Process] = {p.name: p for p in [
     # --- pretraining corpus: the ten classes of EveNet's Table I -------------
     Process("qcd", "QCD 2 -> 2 multijet (HardQCD:all)", 1.302e6, _with_pthat(_fixed(["HardQCD:all = on"])), {"pthat_min": 100.0}),
     Process("ttbar_0l", "ttbar, both W -> q q'", 378.9, _fixed(TTBAR + W_HADRONIC)),
-    Process("ttbar_1l", "ttbar, one W -> l nu (l = e, mu, tau), the other -> q q'", 366.3,
-            _fixed(TTBAR + W_PLUS_LEPTONIC, TTBAR + W_MINUS_LEPTONIC)),
+    Process("ttbar_1l", "ttbar, one W -> l nu (l = e, mu, tau, or the `leptons` given), the other -> q q'", 366.3,
+            _ttbar_1l, {"leptons": LEPTONS}),
     Process("ttbar_2l", "ttbar, both W -> l nu (l = e, mu, tau)", 88.5, _fixed(TTBAR + W_LEPTONIC)),
     Process("ttw", "ttbar + W as a second hard interaction (SecondHard:SingleW)", 0.60,
             _fixed(TTBAR + ["SecondHard:generate = on", "SecondHard:SingleW = on"])),
@@ -137,7 +151,7 @@ PROCESSES: dict[str, Process] = {p.name: p for p in [
     Process("wz", "W Z/gamma* (inclusive decays), m_Z > 50 GeV", 47.1, _fixed(["WeakDoubleBoson:ffbar2ZW = on", "23:mMin = 50."])),
     Process("hww", "g g -> H -> W W* (inclusive W decays)", 48.6 * 0.214, _fixed(["HiggsSM:gg2H = on", "25:onMode = off", "25:onIfMatch = 24 -24"])),
     # --- X -> Y H -> b b W W* -> b b l nu q q' and its backgrounds -----------
-    Process("xyh", "g g -> X(35) -> Y(36) H; Y -> b bbar, H -> W W* -> l nu q q'", 1.0, _xyh, {"m_x": 500.0, "m_y": 100.0}),
+    Process("xyh", "g g -> X(35) -> Y(36) H; Y -> b bbar, H -> W W* -> l nu q q'", 1.0, _xyh, {"m_x": 500.0, "m_y": 100.0, "leptons": LEPTONS}),
     Process("dy_bb", "Drell-Yan Z/gamma* -> l l (m > 50 GeV) + b bbar as a second hard interaction", 19.1,
             _fixed(["WeakSingleBoson:ffbar2gmZ = on", "23:mMin = 50.", *Z_TO_LL, "SecondHard:generate = on", "SecondHard:TwoBJets = on", "PhaseSpace:pTHatMinSecond = 20."])),
     Process("single_top_s", "single top, s-channel (q qbar' -> t bbar), inclusive W decay", 10.3, _fixed(["Top:ffbar2tqbar(s:W) = on"])),

@@ -58,6 +58,7 @@ DEFAULTS: dict = {
         "betas": [0.9, 0.99],
         "backbone_lr_scale": 1.0,  # normalisers, global embedding, PET body
         "bridge_lr_scale": 1.0,  # object encoder (the transformer between body and heads)
+        "last_blocks_lr_scale": 1.0,  # the last finetune.last_blocks PET blocks (paper, X -> YH individual: 0.3)
         "scale_with_devices": True,  # lr x sqrt(world size), weight decay / sqrt(world size)
     },
     "schedule": {
@@ -71,7 +72,8 @@ DEFAULTS: dict = {
         "reuse_heads": [],  # heads whose weights are loaded from `init` as well; "all": every head both have
         "normalization": "checkpoint",  # checkpoint | data: which normalisation an initialised model keeps
         "freeze": [],  # module prefixes frozen, e.g. [body, global_embedding]
-        "adapters": 0,  # >0: adapter bottleneck; the backbone is frozen except its adapters
+        "adapters": 0,  # >0: adapter bottleneck; the backbone is frozen except its adapters (and last_blocks)
+        "last_blocks": 0,  # last PET-body blocks that train (at optimizer.last_blocks_lr_scale), not frozen by adapters
     },
     "trainer": {
         "max_epochs": 10,

@@ -55,6 +55,7 @@ class PointCloudDataModule(pl.LightningDataModule):
         self.files = expand_inputs(inputs)
         self.data = data
         self.resonances = resonance_products(heads) if data.get("load_targets", True) else {}
+        self.parameters = int((heads.get("classification") or {}).get("num_parameters", 0)) > 0
         self.seed = int(seed)
         self.resume_position: tuple[int, int] | None = None  # (epoch, batches done) from a checkpoint
         self.train_set: PointCloudStream | None = None
@@ -75,6 +76,7 @@ class PointCloudDataModule(pl.LightningDataModule):
             shuffle_blocks=int(d["shuffle_blocks"]), drop_last=drop_last, class_weight=class_weight,
             physical_weights=mode in ("physical", "balanced"), resonances=self.resonances,
             world_size=trainer.world_size if trainer else 1, rank=trainer.global_rank if trainer else 0,
+            parameters=self.parameters,
         )
 
     def setup(self, stage: str | None = None) -> None:

@@ -27,6 +27,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from evenet.errors import InputFileError
 from evenet.pointcloud import schema
+from evenet.pointcloud.parameters import DATASET as PARAMETERS
 
 SPLIT_CODES = schema.SPLIT_CODES
 
@@ -87,14 +88,17 @@ class PointCloudStream(IterableDataset):
     """Yields ready batches (dicts of tensors); use with ``DataLoader(batch_size=None)``.
 
     Batch keys: ``source`` (B, 18, 7), ``source_mask``, ``globals`` (B, 10), ``process``
-    (B,) class label, ``weight`` (B,), optional ``invisible``/``invisible_mask`` and
-    ``targets`` {resonance: (B, n_products)} for the resonances in ``resonances``.
+    (B,) class label, ``weight`` (B,), optional ``invisible``/``invisible_mask``,
+    ``targets`` {resonance: (B, n_products)} for the resonances in ``resonances`` and,
+    with ``parameters``, the hypothesis ``parameters`` (B, P) of a parameterised classifier
+    (``INPUTS/Parameters/data``, or the fixed row ``parameter_values`` for every event).
     """
 
     def __init__(self, files: Sequence[Path], blocks: list[Block], batch_size: int, seed: int = 0,
                  shuffle: bool = True, shuffle_blocks: int = 8, drop_last: bool = True,
                  class_weight: dict[int, float] | None = None, physical_weights: bool = False,
-                 resonances: dict[str, list[str]] | None = None, world_size: int = 1, rank: int = 0):
+                 resonances: dict[str, list[str]] | None = None, world_size: int = 1, rank: int = 0,
+                 parameters: bool = False, parameter_values: Sequence[float] | None = None):
         self.files = [str(f) for f in files]
         self.blocks = blocks
         self.batch_size = int(batch_size)
@@ -105,6 +109,8 @@ class PointCloudStream(IterableDataset):
         self.class_weight = class_weight
         self.physical_weights = physical_weights
         self.resonances = resonances or {}
+        self.parameters = parameters
+        self.parameter_values = None if parameter_values is None else np.asarray(parameter_values, np.float32)
         self.world_size, self.rank = int(world_size), int(rank)
         self.num_workers = 1
         self.epoch = 0
@@ -172,6 +178,10 @@ class PointCloudStream(IterableDataset):
         if f"{schema.INVISIBLE}/data" in handle:
             out["invisible"] = read(f"{schema.INVISIBLE}/data")
             out["invisible_mask"] = read(f"{schema.INVISIBLE}/mask")
+        if self.parameters and self.parameter_values is not None:
+            out["parameters"] = np.tile(self.parameter_values, (len(local), 1))
+        elif self.parameters:
+            out["parameters"] = read(PARAMETERS).astype(np.float32)
         for resonance, products in self.resonances.items():
             # A product without a target dataset is an error, never "unmatched" (-1) in every event.
             columns = [read(f"{schema.TARGETS}/{resonance}/{product}") for product in products]

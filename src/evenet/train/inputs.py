@@ -13,7 +13,9 @@ mask datasets only) and
   outside the classifier's classes or a conditioned generation head's
   ``num_labels``; a resonance product of the topology that a file has no target
   for (it would read as "unmatched" in every event); a ``neutrino_generation``
-  head without invisible particles to learn from.
+  head without invisible particles to learn from; a parameterised classifier
+  (``heads.classification.num_parameters``) whose files lack that many hypothesis
+  parameters (``INPUTS/Parameters/data``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 from evenet.errors import ConfigError, InputFileError
 from evenet.pointcloud import schema as S
 from evenet.pointcloud import topology as T
+from evenet.pointcloud.parameters import DATASET as PARAMETERS
 
 GENERATION_HEADS = ("point_cloud_generation", "neutrino_generation", "global_generation")
 
@@ -91,6 +94,7 @@ def prepare(config: dict, files: Sequence[Path]) -> dict:
             raise ConfigError(f"heads.classification.num_classes is {num_classes} but the stream has "
                               f"{len(names)} classes ({', '.join(names)}; attribute class_names of {files[0]})")
         _check_labels(labels, num_classes, "heads.classification.num_classes")
+        _check_parameters(int(heads["classification"].get("num_parameters", 0)), files, sizes)
     for name in GENERATION_HEADS:
         num_labels = (heads.get(name) or {}).get("num_labels", 1)  # its type is checked by the network
         if isinstance(num_labels, int) and num_labels > 1:
@@ -124,6 +128,20 @@ def _check_targets(topology: dict, files: Sequence[Path], sizes: dict[Path, int]
                 if key not in handle:
                     raise InputFileError(f"{path}: no dataset {key} for product {product!r} of resonance "
                                          f"{resonance!r} in heads.assignment.topology")
+
+
+def _check_parameters(num_parameters: int, files: Sequence[Path], sizes: dict[Path, int]) -> None:
+    """A parameterised classifier needs ``num_parameters`` hypothesis parameters per event in every non-empty file."""
+    if not num_parameters:
+        return
+    for path in files:
+        if not sizes[path]:
+            continue
+        with _open(path) as handle:
+            width = handle[PARAMETERS].shape[1] if PARAMETERS in handle else 0
+        if width != num_parameters:
+            raise InputFileError(f"{path}: {width} hypothesis parameters ({PARAMETERS}) but "
+                                 f"heads.classification.num_parameters is {num_parameters} (build with --parameters)")
 
 
 def _check_invisible(files: Sequence[Path], sizes: dict[Path, int]) -> None:

@@ -31,7 +31,7 @@ from evenet.train.finetune import apply_freezing, count_parameters, parameter_gr
 from evenet.train.metrics import classification_auc
 from evenet.train.optimizers import build_optimizer, build_schedule, scaled_hyperparameters
 
-MODEL_INPUTS = ("source", "source_mask", "globals", "invisible", "invisible_mask")
+MODEL_INPUTS = ("source", "source_mask", "globals", "invisible", "invisible_mask", "parameters")
 
 
 class NonFiniteLossError(UserError):
@@ -78,7 +78,8 @@ class EveNetModule(pl.LightningModule):
     # ------------------------------------------------------------------ setup
     def apply_finetune_strategy(self) -> dict[str, int]:
         ft = self.config["finetune"]
-        apply_freezing(self.model, list(ft["freeze"]), adapters=int(ft["adapters"]) > 0)
+        apply_freezing(self.model, list(ft["freeze"]), adapters=int(ft["adapters"]) > 0,
+                       last_blocks=int(ft["last_blocks"]))
         return count_parameters(self.model)
 
     def noise_probability(self) -> float:
@@ -161,7 +162,8 @@ class EveNetModule(pl.LightningModule):
         lr, weight_decay = scaled_hyperparameters(float(opt["lr"]), float(opt["weight_decay"]),
                                                   self.trainer.world_size, bool(opt["scale_with_devices"]))
         groups = parameter_groups(self.model, lr, weight_decay, float(opt["backbone_lr_scale"]),
-                                  float(opt["bridge_lr_scale"]))
+                                  float(opt["bridge_lr_scale"]), int(self.config["finetune"]["last_blocks"]),
+                                  float(opt["last_blocks_lr_scale"]))
         optimizer = build_optimizer(groups, opt["name"], opt["betas"])
         schedule = self.config["schedule"]
         scheduler = build_schedule(optimizer, int(self.trainer.estimated_stepping_batches),

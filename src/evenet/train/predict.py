@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from evenet.atomic import atomic_output
+from evenet.errors import ConfigError
 from evenet.model.heads.assignment import decode_assignments
 from evenet.model.sampling import sample_invisible, sample_objects
 from evenet.pointcloud import schema as S
@@ -57,13 +58,22 @@ def _event_meta(files: list[Path], stream: PointCloudStream) -> dict[str, np.nda
 @torch.no_grad()
 def predict(checkpoint: str | Path, inputs: list[str], output: str | Path, split: str = "test",
             batch_size: int = 512, generate: bool = False, steps: int = 20, seed: int = 0,
-            neutrino_samples: int = 1) -> int:
-    """Write per-event outputs (see module doc); returns the number of events."""
+            neutrino_samples: int = 1, parameters: list[float] | None = None) -> int:
+    """Write per-event outputs (see module doc); returns the number of events.
+
+    ``parameters``: for a parameterised classifier, the hypothesis every event is scored
+    against (e.g. one grid point's (M_X, M_Y)); None reads each event's from its file.
+    """
     module = load_network(checkpoint)
     network = module.model
+    num_parameters = network.heads["classification"].num_parameters if "classification" in network.heads else 0
+    if parameters is not None and len(parameters) != num_parameters:
+        raise ConfigError(f"--parameters: the classifier of {checkpoint} takes {num_parameters} parameters, "
+                          f"got {len(parameters)}")
     files = expand_inputs(inputs)
     blocks = index_blocks(files, split, 4096)
-    stream = PointCloudStream(files, blocks, batch_size, shuffle=False, drop_last=False, physical_weights=True)
+    stream = PointCloudStream(files, blocks, batch_size, shuffle=False, drop_last=False, physical_weights=True,
+                              parameters=num_parameters > 0, parameter_values=parameters)
     generator = torch.Generator().manual_seed(seed)
     results: dict[str, list[np.ndarray]] = {}
 
@@ -99,6 +109,8 @@ def predict(checkpoint: str | Path, inputs: list[str], output: str | Path, split
         out.attrs["split"] = split
         out.attrs["files"] = [str(f) for f in files]
         out.attrs["n_events"] = n
+        if parameters is not None:
+            out.attrs["parameters"] = [float(p) for p in parameters]
         for name, parts in results.items():
             out.create_dataset(name, data=np.concatenate(parts), compression="gzip", compression_opts=1)
         for name, values in meta.items():

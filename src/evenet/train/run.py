@@ -78,12 +78,13 @@ def initialise(module: EveNetModule, config: dict, init: str | None) -> list[str
 
 
 def without_module_lr_scales(config: dict) -> dict:
-    """The reduced backbone and bridge rates protect pretrained weights; a randomly
+    """The reduced backbone, bridge and last-block rates protect pretrained weights; a randomly
     initialised network (Scratch) trains every module at the head rate."""
     opt = config["optimizer"]
-    if opt["backbone_lr_scale"] != 1.0 or opt["bridge_lr_scale"] != 1.0:
-        log.info("random init: backbone_lr_scale and bridge_lr_scale set to 1 (they apply to pretrained modules)")
-    return {**config, "optimizer": {**opt, "backbone_lr_scale": 1.0, "bridge_lr_scale": 1.0}}
+    scales = ("backbone_lr_scale", "bridge_lr_scale", "last_blocks_lr_scale")
+    if any(opt[k] != 1.0 for k in scales):
+        log.info("random init: %s set to 1 (they apply to pretrained modules)", ", ".join(scales))
+    return {**config, "optimizer": {**opt, **{k: 1.0 for k in scales}}}
 
 
 def train(config: dict, data: list[str], output: str | Path, normalization: str | None = None,
