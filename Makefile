@@ -42,6 +42,7 @@ $(SPANET_VENV)/.installed: envs/spanet-side.txt
 	$(SPANET_VENV)/bin/pip install --quiet --upgrade pip
 	$(SPANET_VENV)/bin/pip install --quiet $(TORCH)
 	$(SPANET_VENV)/bin/pip install --quiet -r envs/spanet-side.txt
+	$(SPANET_VENV)/bin/pip install --quiet "setuptools<70"
 	touch $@
 
 # Last step: the results report (figures, tables, captions per analysis; opens offline).

@@ -2,6 +2,7 @@
 # Run:   snakemake --profile profiles/local all
 # Rules are thin shells over the `evenet` CLI; the logic lives in src/evenet.
 
+import os
 import sys
 
 from snakemake.utils import min_version
@@ -9,6 +10,10 @@ from snakemake.utils import min_version
 from analyses.xyh.grid import add_grid_samples
 from evenet.config import check_config, validate_schema
 from evenet.errors import ConfigError
+
+# Rules run the analyses as `python -m analyses.<name>`: their shells (any working
+# directory, any cluster node) find the project's analyses/ package through this.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
 
 min_version("8.20")
 
