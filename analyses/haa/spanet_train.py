@@ -98,20 +98,37 @@ class History:
 
 
 def baseline_model_class():
-    """SPANet's JetReconstructionModel, skipping training batches in which some resonance has no
-    reconstructable event: SPANet averages the assignment loss over those events, gets 0/0 and
-    raises "Assignment loss has diverged!" (frequent with few signal events in a batch of mostly
-    background). The skipped batches are counted in spanet.json."""
+    """SPANet's JetReconstructionModel, skipping training batches whose assignment loss SPANet
+    finds to be NaN: it averages the loss over the events where a resonance is reconstructable,
+    gets 0/0 when a batch of mostly background has none (or none of a symmetric combination it
+    averages over), and raises "Assignment loss has diverged!" before any backward pass, so the
+    weights are untouched. The skipped batches are counted in spanet.json; a run that skips
+    most of its batches has really diverged and stops."""
     from spanet import JetReconstructionModel
 
     class BaselineModel(JetReconstructionModel):
         skipped_batches = 0
+        trained_batches = 0
 
         def training_step(self, batch, batch_nb):
             if any(not bool(target.mask.any()) for target in batch.assignment_targets):
-                self.skipped_batches += 1
-                return None
-            return super().training_step(batch, batch_nb)
+                return self._skip()
+            try:
+                loss = super().training_step(batch, batch_nb)
+            except ValueError as err:
+                if "diverged" not in str(err):
+                    raise
+                return self._skip()
+            self.trained_batches += 1
+            return loss
+
+        def _skip(self):
+            self.skipped_batches += 1
+            if self.skipped_batches > 20 and self.skipped_batches > self.trained_batches:
+                raise RuntimeError(
+                    f"SPANet skipped {self.skipped_batches} of {self.skipped_batches + self.trained_batches}"
+                    " training batches with a NaN assignment loss: the run diverged")
+            return None
 
     return BaselineModel
 
