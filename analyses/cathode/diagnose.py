@@ -13,6 +13,12 @@ For one (variant, channel):
   large as the SR one says the generator mis-models p(x | m) where it was trained, not
   that the interpolation into the SR fails.
 
+Two more numbers locate the cause: the generator's mass response (the slope of the
+generated, uncalibrated pair mass on the conditioning mass over the sidebands: 1 when it
+follows the condition, 0 when it ignores it and the calibration does all the work), and
+each feature's mass dependence in the sideband data (the AUC of the events just below
+against just above the SR).
+
 For each comparison: the out-of-fold AUC of the search's k-fold BDT (its classifier
 settings, one BDT per fold, the search's features; 0.5 when the two samples are
 indistinguishable) and, per feature, the one-dimensional AUC (the probability that a data
@@ -76,6 +82,24 @@ def compare(x_data: np.ndarray, x_generated: np.ndarray, names, cfg: dict, seed:
             "feature_auc": {n: auc(x_data[:, i], gen[:, i]) for i, n in enumerate(names)}}
 
 
+def mass_response(condition: np.ndarray, generated: np.ndarray) -> float:
+    """Least-squares slope of the generated (uncalibrated) pair mass on the conditioning mass:
+    1 when the generator follows its mass condition, 0 when it ignores it."""
+    c = condition - condition.mean()
+    return float(np.sum(c * (generated - generated.mean())) / np.sum(c**2))
+
+
+def mass_dependence(sb: Dimuons, names, mass_cfg: dict) -> dict[str, float]:
+    """Per-feature AUC of the sideband data just below against just above the SR (windows as wide as the
+    SR): 0.5 for a feature independent of the mass. Features far from 0.5 carry the mass into the
+    classifier, so a generator mismatch in them is learned as an SR-specific weight (sculpting)."""
+    (slo, shi), width = mass_cfg["signal_region"], np.diff(mass_cfg["signal_region"])[0]
+    below = (sb.mass >= slo - width) & (sb.mass < slo)
+    above = (sb.mass >= shi) & (sb.mass < shi + width)
+    x = features(sb, names)
+    return {n: auc(x[below, i], x[above, i]) for i, n in enumerate(names)}
+
+
 def feature_figure(samples: dict, names, title: str, output: Path) -> None:
     """Normalised histograms per feature: data (points) and generated (line), SR and sidebands."""
     cols = 4
@@ -134,6 +158,8 @@ def diagnose(checkpoints, data_paths, nosignal_paths, generated_path, channel: s
             samples["SB data"], samples["SB generated"] = x_sb, x_gen
     out["sb_median_calibration_magnitude"] = float(np.median(events["calibration_magnitude"]))
     out["sb_raw_mass_ratio_16_50_84"] = np.percentile(events["raw/mass"] / events["condition_mass"], [16, 50, 84]).tolist()
+    out["raw_mass_response"] = mass_response(events["condition_mass"], events["raw/mass"])
+    out["feature_mass_dependence"] = mass_dependence(sb_data, names, m)
     return {"comparisons": out, "samples": samples}
 
 
@@ -161,6 +187,8 @@ def main(argv=None) -> int:
                                                             f"{v['n_generated']} generated events")
                    for key, v in c.items() if isinstance(v, dict)}
         numbers["sb_median_calibration_magnitude"] = Measurement(c["sb_median_calibration_magnitude"])
+        numbers["raw_mass_response"] = Measurement(c["raw_mass_response"], note="slope of generated on conditioning "
+                                                   "mass in the sidebands (1: follows it, 0: ignores it)")
         write_result(args.output, numbers, cfg, args.checkpoints, comparisons=c,
                      configuration={"label": args.label, "channel": args.channel, "generated": args.generated})
         feature_figure(d["samples"], cfg["classifier"]["features"], f"{args.label} {args.channel.upper()}",

@@ -71,3 +71,28 @@ def test_pooled_null_band_and_fractions():
     assert n["bump_hunt_significance"].value == pytest.approx(0.6)
     assert out["per_sample_median_significance"] == [0.75, 2.25]
     assert n["auc_data_vs_generated"].value == pytest.approx(0.6)
+
+
+def test_mass_response_is_one_for_a_generator_that_follows_the_condition_and_zero_for_one_that_ignores_it():
+    from analyses.cathode.diagnose import mass_response
+
+    rng = np.random.default_rng(4)
+    m = rng.uniform(5, 16, 5000)
+    assert mass_response(m, m * (1 + 0.05 * rng.normal(size=5000))) == pytest.approx(1.0, abs=0.05)
+    assert mass_response(m, rng.uniform(5, 16, 5000)) == pytest.approx(0.0, abs=0.05)
+
+
+def test_mass_dependence_flags_a_mass_correlated_feature_only():
+    from analyses.cathode.diagnose import mass_dependence
+    from analyses.cathode.features import Dimuons
+
+    rng = np.random.default_rng(5)
+    n = 20000
+    mass = rng.uniform(5, 16, n)
+    pt_pair = rng.gamma(2.0, 6.0, n) + 1
+    # two muons of a pair along x, opening angle set by the mass: delta_phi ~ 2 m / pT
+    half = np.minimum(mass / pt_pair, 1.4)
+    d = Dimuons(pt_pair / 2, np.zeros(n), half, pt_pair / 2, np.zeros(n), -half, mass, np.zeros(n, int),
+                np.zeros(n, int), np.zeros((n, 3), np.uint64))
+    dep = mass_dependence(d, ["delta_phi", "mu1_eta"], {"signal_region": [9.0, 10.6]})
+    assert dep["delta_phi"] < 0.45 and dep["mu1_eta"] == pytest.approx(0.5)
