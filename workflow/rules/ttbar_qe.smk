@@ -43,7 +43,10 @@ if TTQE:
         return f"results/pointcloud/{TTQE['eval_stream']}/{sample}.h5"
 
     def ttqe_sample_args(flag, sample):
-        return f"{flag} {' '.join(ttqe_generated(sample))} {flag.replace('generated', 'pointcloud')} {ttqe_pointcloud(sample)}"
+        args = f"{flag} {' '.join(ttqe_generated(sample))} {flag.replace('generated', 'pointcloud')} {ttqe_pointcloud(sample)}"
+        if flag == "--response-generated":  # the response is reweighted from the spin state it was generated with
+            args += f" --response-model {shlex.quote(as_json(ttqe_injected(sample)))}"
+        return args
 
     def ttqe_injected(sample):
         """The generator C a sample was made with (its generate.params.C), or "sm" (the process default)."""
@@ -62,7 +65,8 @@ if TTQE:
         output:
             "results/ttbar_qe/closure/result.json",
         params:
-            response=lambda w: f"{','.join(ttqe_generated(TTQE['response']))} {ttqe_pointcloud(TTQE['response'])}",
+            response=lambda w: f"{','.join(ttqe_generated(TTQE['response']))} {ttqe_pointcloud(TTQE['response'])}"
+            f" --response-model {shlex.quote(as_json(ttqe_injected(TTQE['response'])))}",
             samples=lambda w: " ".join(
                 f"--sample {s} {','.join(ttqe_generated(s))} {ttqe_pointcloud(s)} "
                 + shlex.quote(as_json(ttqe_injected(s)))
