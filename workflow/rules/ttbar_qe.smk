@@ -12,8 +12,9 @@ TTQE = config.get("ttbar_qe")
 def ttqe_outputs():
     if not TTQE:
         return []
-    out = ["results/ttbar_qe/closure/result.json", "results/ttbar_qe/analytic/result.json",
-           "results/ttbar_qe/truth/result.json"]
+    out = ["results/ttbar_qe/analytic/result.json", "results/ttbar_qe/truth/result.json"]
+    if ttqe_closure_possible():
+        out.append("results/ttbar_qe/closure/result.json")
     if TRAINING:
         out += ttqe_runs(ttqe_settings()["demo_variants"], [ttqe_settings()["demo_size"]], ttqe_settings()["seeds"][:1])
         out += ["results/ttbar_qe/figures/demo_fig4.png", "results/ttbar_qe/figures/demo_fig8.png"]
@@ -31,7 +32,12 @@ if TTQE:
                       seed=seeds)
 
     def ttqe_generated(sample):
-        return expand("results/generated/{sample}/{part}.root", sample=sample, part=sample_parts(sample))
+        return sample_raw_files(sample)
+
+    def ttqe_closure_possible():
+        """Closure compares with the C a sample was generated with: only for generator samples."""
+        samples = [TTQE["response"], TTQE["data"], *TTQE["linearity"]]
+        return all("generate" in config["samples"][s] for s in samples)
 
     def ttqe_pointcloud(sample):
         return f"results/pointcloud/{TTQE['eval_stream']}/{sample}.h5"
