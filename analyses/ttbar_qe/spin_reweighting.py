@@ -57,7 +57,7 @@ def density(cos_plus: np.ndarray, cos_minus: np.ndarray, c: np.ndarray) -> np.nd
 def target_correlation(family: str, c_bins: np.ndarray, mtt: np.ndarray, edges, c_gen: np.ndarray) -> np.ndarray:
     """(N, 3, 3) the target C of each response event from the unfolded C per m_tt bin (n_mtt, 3, 3)."""
     index = mtt_bins(mtt, edges)
-    c_bins = np.nan_to_num(c_bins)
+    c_bins = np.clip(np.nan_to_num(c_bins), -1.0, 1.0)  # an unfolded C outside the physical range
     if family == "constant":
         return c_bins[index]
     if family == "sm_shape":

@@ -58,6 +58,9 @@ class SpinUnfolder:
         self.responses: list[Response] = [build_response(truth[:, p], reco[:, p], setup.n_bins, setup.n_bins, w)
                                           for p in range(9)]
         counts = [np.bincount(truth[:, p], weights=w, minlength=setup.n_bins) for p in range(9)]
+        # the prior stays the generated truth shape when the response is reweighted: a prior that
+        # followed the reweighting would feed the unfolded C back into itself (unstable at poor resolution)
+        self.priors = [np.bincount(truth[:, p], minlength=setup.n_bins).astype(float) for p in range(9)]
         sums = [np.bincount(truth[:, p], weights=w * truth_products[:, p], minlength=setup.n_bins) for p in range(9)]
         self.z_mean = np.array([np.divide(s, c, out=np.zeros(setup.n_bins), where=c > 0) for s, c in zip(sums, counts)])
 
@@ -73,7 +76,7 @@ class SpinUnfolder:
         return out
 
     def _prior(self, p: int):
-        return self.responses[p].truth if self.setup.prior == "response" else None
+        return self.priors[p] if self.setup.prior == "response" else None
 
     def correlation_matrix(self, truth_counts: np.ndarray) -> np.ndarray:
         """(..., n_mtt, 3, 3) C from unfolded counts (..., 9, n_bins)."""
