@@ -15,13 +15,12 @@ with Scratch the same way (``<model>/ssl-scratch/...``). The table rows (``table
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from evenet.errors import UserError
+from evenet.errors import command
 from evenet.results import Measurement, read_result, write_result
 
 QUANTITIES = ("max_sic", "event_purity", "particle_purity", "steps_to_min_val_loss", "steps_to_best_val_accuracy",
@@ -103,19 +102,16 @@ def format_table(table: list[dict], paired: list[dict]) -> str:
     return "\n".join(lines)
 
 
+@command("python -m analyses.haa.summarize")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("results", nargs="+", type=Path, help="result.json of each run")
     p.add_argument("-o", "--output", required=True, type=Path)
     args = p.parse_args(argv)
-    try:
-        runs = collect(args.results)
-        numbers, table, paired = summarize(runs)
-        write_result(args.output, numbers, config={"runs": [str(r) for r in args.results]}, table=table,
-                     paired=paired)
-    except UserError as err:
-        print(f"analyses.haa.summarize: error: {err}", file=sys.stderr)
-        return 2
+    runs = collect(args.results)
+    numbers, table, paired = summarize(runs)
+    write_result(args.output, numbers, config={"runs": [str(r) for r in args.results]}, table=table,
+                 paired=paired)
     print(format_table(table, paired))
     return 0
 
