@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from evenet.atomic import atomic_output
-from evenet.errors import UserError
+from evenet.errors import command
 from evenet.plots.figures import new_figure, save_figure
 from evenet.plots.labels import mass_label
 from evenet.results import read_result
@@ -75,35 +75,53 @@ def _methods(table) -> list[str]:
     return [m for m in ORDER if m in present]
 
 
-def _plane(ax, table, values: dict[str, tuple[float, float]], fmt: str, cmap="viridis", label=""):
+def _plane(ax, table, values: dict[str, tuple[float, float]], fmt: str, cmap="viridis", norm=None):
+    """Points of the (M_X, M_Y) plane coloured by ``values`` (value, error), each annotated; returns the scatter."""
     points = sorted(table, key=lambda p: (table[p]["MX"], table[p]["MY"]))
     x = np.array([table[p]["MX"] for p in points])
     y = np.array([table[p]["MY"] for p in points])
     v = np.array([values[p][0] for p in points], dtype=float)
-    scatter = ax.scatter(x, y, c=v, s=400, cmap=cmap, edgecolors="black")
+    scatter = ax.scatter(x, y, c=v, s=300, cmap=cmap, norm=norm, edgecolors="black")
     for xi, yi, p in zip(x, y, points):
         value, error = values[p]
         text = "n/a" if not np.isfinite(value) else (fmt.format(value) + ("" if not np.isfinite(error) or error == 0
                                                                          else "\n$\\pm$" + fmt.format(error)))
-        ax.annotate(text, (xi, yi), textcoords="offset points", xytext=(0, 16), ha="center", fontsize=8)
+        ax.annotate(text, (xi, yi), textcoords="offset points", xytext=(0, 12), ha="center", fontsize="x-small")
     ax.set_xlabel(mass_label("X"))
     ax.set_ylabel(mass_label("Y"))
     ax.set_xlim(x.min() - 150, x.max() + 150)
-    ax.set_ylim(0, y.max() * 1.35 + 20)
-    if np.isfinite(v).any():
-        ax.figure.colorbar(scatter, ax=ax, label=label)
+    ax.set_ylim(0, y.max() * 1.45 + 40)
+    return scatter
+
+
+def _planes(table, methods, key, fmt, cmap, colorbar_label):
+    """One (M_X, M_Y) panel per method on a common colour scale (at most three panels a row)."""
+    from matplotlib.colors import Normalize
+
+    ncols = min(len(methods), 3)
+    nrows = -(-len(methods) // ncols)
+    figure, axes = new_figure(nrows=nrows, ncols=ncols, figsize=(6 * ncols + 1, 5.5 * nrows), squeeze=False)
+    values = {m: {p: (_get(table, p, m, key)[0], _get(table, p, m, key)[1] if key == "max_sic" else np.nan)
+                  for p in table} for m in methods}
+    finite = [v for m in methods for v, _ in values[m].values() if np.isfinite(v)]
+    norm = Normalize(min(finite), max(finite)) if finite else None
+    scatter = None
+    for ax, method in zip(axes.flat, methods):
+        scatter = _plane(ax, table, values[method], fmt, cmap=cmap, norm=norm)
+        ax.text(0.04, 0.96, LABELS[method], transform=ax.transAxes, va="top", fontsize="small")
+    for ax in axes.flat[len(methods):]:
+        ax.set_axis_off()
+    if finite:
+        figure.colorbar(scatter, ax=axes, label=colorbar_label)
+    return figure
 
 
 def figure_max_sic(table, out: Path):
-    methods = _methods(table)
-    figure, axes = new_figure(nrows=1, ncols=len(methods), figsize=(5.5 * len(methods), 5), squeeze=False)
-    for ax, method in zip(axes.flat, methods):
-        _plane(ax, table, {p: _get(table, p, method, "max_sic") for p in table}, "{:.2f}", label="max SIC")
-        ax.set_title(LABELS[method], fontsize=11)
+    figure = _planes(table, _methods(table), "max_sic", "{:.2f}", "viridis", "max SIC")
     save_figure(figure, out / "max_sic", "Maximum significance improvement (SIC = eps_S / sqrt(eps_B), weighted "
-                "background yield >= the configured floor) over the (M_X, M_Y) plane, one panel per method, on the "
-                "test split of the demo samples. Uncertainties: statistical (sum of w^2) in quadrature with the spread "
-                "over seeds.")
+                "background yield >= the configured floor) over the (M_X, M_Y) plane, one panel per method on a common "
+                "colour scale, on the test split of the demo samples. Uncertainties: statistical (sum of w^2) in "
+                "quadrature with the spread over seeds.")
 
 
 def figure_winner(table, out: Path):
@@ -123,13 +141,14 @@ def figure_winner(table, out: Path):
             margin = f"\n+{(vb - vs) / max(np.hypot(eb, es), 1e-12):.1f}$\\sigma$"
         ax.scatter(row["MX"], row["MY"], s=400, color=colours[best], edgecolors="black")
         ax.annotate(LABELS[best] + margin, (row["MX"], row["MY"]), textcoords="offset points", xytext=(0, 16),
-                    ha="center", fontsize=8)
+                    ha="center", fontsize="x-small")
     for m in methods:
         ax.scatter([], [], color=colours[m], label=LABELS[m])
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize="x-small", loc="upper left")
     ax.set_xlabel(mass_label("X"))
     ax.set_ylabel(mass_label("Y"))
-    ys = [r["MY"] for r in table.values()]
+    xs, ys = [r["MX"] for r in table.values()], [r["MY"] for r in table.values()]
+    ax.set_xlim(min(xs) - 150, max(xs) + 150)
     ax.set_ylim(0, max(ys) * 1.5 + 20)
     save_figure(figure, out / "winner", "The method with the highest maximum SIC at each mass point, and its margin "
                 "over the runner-up in units of their combined uncertainty.")
@@ -138,7 +157,7 @@ def figure_winner(table, out: Path):
 def _points_axis(ax, table):
     points = sorted(table, key=lambda p: (table[p]["MX"], table[p]["MY"]))
     ax.set_xticks(range(len(points)))
-    ax.set_xticklabels([f"{table[p]['MX']}/{table[p]['MY']}" for p in points], rotation=30, fontsize=9)
+    ax.set_xticklabels([f"{table[p]['MX']}/{table[p]['MY']}" for p in points], rotation=30, fontsize="small")
     ax.set_xlabel("$(M_X, M_Y)$ [GeV]")
     return points
 
@@ -154,7 +173,8 @@ def figure_steps(table, out: Path):
             ax.bar(np.arange(len(points)) + (i - (len(methods) - 1) / 2) * width, [v for v, _ in values], width,
                    yerr=[e for _, e in values], label=LABELS[m])
         ax.set_ylabel(f"{title} to min. validation loss")
-        ax.legend(fontsize=8)
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.35)
+        ax.legend(fontsize="x-small", ncols=len(methods), loc="upper center")
     save_figure(figure, out / "steps", "Steps to the minimum validation loss of each network, per mass point: "
                 "optimiser steps (left) and effective steps = steps x devices x batch size / reference batch (right). "
                 "Error bars: spread over seeds (none for a single seed).")
@@ -169,7 +189,8 @@ def figure_signal_statistics(table, out: Path):
         val = _get(table, p, method, "signal_val_events")[0]
         test = _get(table, p, method, "signal_test_events")[0]
         values[p] = (train + val + test, np.nan)
-    _plane(ax, table, values, "{:.0f}", cmap="magma", label="selected signal events")
+    scatter = _plane(ax, table, values, "{:.0f}", cmap="magma")
+    figure.colorbar(scatter, ax=ax, label="selected signal events")
     save_figure(figure, out / "signal_statistics", "Selected signal events per mass point (all splits; train/val/test "
                 "= 70/20/10 %), the statistics each individual model learns from.")
 
@@ -186,7 +207,7 @@ def _ratio_axes(ax, table, pairs, title):
         ax.errorbar(np.arange(len(points)) + 0.06 * (k - len(pairs) / 2), ratios, yerr=errors, fmt="o", label=label)
     ax.axhline(1.0, color="grey", lw=1, ls="--")
     ax.set_ylabel(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize="x-small")
 
 
 def figure_ratio_to_full(table, out: Path):
@@ -216,31 +237,24 @@ def figure_param_vs_individual(table, out: Path):
 
 def figure_xsec_limit(table, out: Path):
     methods = [m for m in ("full", "xgboost") if m in _methods(table)]
-    figure, axes = new_figure(nrows=1, ncols=max(len(methods), 1), figsize=(5.5 * max(len(methods), 1), 5), squeeze=False)
-    for ax, method in zip(axes.flat, methods):
-        values = {p: (_get(table, p, method, "xsec_limit")[0], np.nan) for p in table}
-        _plane(ax, table, values, "{:.3g}", cmap="viridis_r", label="expected 95% CL limit [pb]")
-        ax.set_title(LABELS[method], fontsize=11)
+    figure = _planes(table, methods, "xsec_limit", "{:.3g}", "viridis_r", "expected 95% CL limit [pb]")
     save_figure(figure, out / "xsec_limit", "Expected 95 % CL upper limit (CLs, asymptotic, pyhf; binned score with MC "
                 "statistical uncertainties) on the X -> YH -> bb WW* cross section at the configured luminosity, for "
-                "EveNet-Full and XGBoost (individual models). Mean over seeds.")
+                "EveNet-Full and XGBoost (individual models), on a common colour scale. Mean over seeds.")
 
 
 FIGURES = (figure_max_sic, figure_winner, figure_steps, figure_signal_statistics, figure_ratio_to_full,
            figure_param_vs_individual, figure_xsec_limit)
 
 
+@command("python -m analyses.xyh.figures")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analyses.xyh.figures", description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", help="result.json files of the points and methods")
     parser.add_argument("--output-dir", required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        table = summarise(args.results)
-    except UserError as err:
-        print(f"evenet: error: {err}", file=sys.stderr)
-        return 1
+    table = summarise(args.results)
     out = Path(args.output_dir)
     for make in FIGURES:
         make(table, out)

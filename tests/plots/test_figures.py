@@ -4,7 +4,7 @@ import matplotlib
 import pytest
 
 from evenet.errors import ConfigError
-from evenet.plots.figures import figure_paths, new_figure, save_figure
+from evenet.plots.figures import MIN_FONT_SCALE, figure_paths, font_scale, new_figure, save_figure
 from evenet.plots.labels import axis_label, events_label, mass_label
 from evenet.plots.style import FigureStyle, experiment_label
 
@@ -74,3 +74,19 @@ def test_axis_labels_carry_units():
     assert mass_label("bb") == r"$m_{bb}$ [GeV]"
     assert events_label(10, "GeV") == "Events / 10 GeV"
     assert events_label() == "Events / bin"
+
+
+def test_fonts_shrink_with_the_panel_and_panels_do_not_overlap():
+    assert font_scale((10, 10)) == 1.0
+    assert font_scale((16, 7), ncols=2) == pytest.approx(0.7)
+    assert font_scale((12, 4), ncols=3) == MIN_FONT_SCALE
+    _, axes = new_figure(ncols=3, figsize=(12, 4))
+    assert matplotlib.rcParams["font.size"] == pytest.approx(26 * MIN_FONT_SCALE)
+    figure = axes[0].figure
+    assert figure.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine"
+    for ax in axes:
+        ax.set_ylabel("a long axis label [GeV]")
+        ax.set_xlabel("another long label [GeV]")
+    figure.canvas.draw()
+    boxes = [ax.get_tightbbox() for ax in axes]
+    assert all(left.x1 <= right.x0 for left, right in zip(boxes, boxes[1:]))

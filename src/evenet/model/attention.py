@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from evenet.model.layers import dropout
 from evenet.model.packing import Packing
 
 
@@ -57,11 +58,12 @@ class MultiHeadAttention(nn.Module):
         """``query``: (B, Nq, D); ``context``: (B, Nk, D) or None for self-attention;
         ``mask``: bool broadcastable to (B, H, Nq, Nk) from :func:`attention_mask`.
 
-        With ``packing``: self-attention of packed tokens ``query`` (T, D) -> (T, D); the
-        projections run on the T tokens, only the attention itself on the padded layout."""
+        With ``packing``: self-attention of packed tokens ``query`` (T, D) -> (T, D) with the additive
+        ``mask`` (B, 1, N, N) of :func:`additive`; the projections run on the T tokens, only the
+        attention itself on the padded layout."""
         if packing is not None:
-            q, k, v = packing.unpack(self.in_proj(query)).chunk(3, dim=-1)
-        elif context is None:
+            return self._packed(query, mask, packing)
+        if context is None:
             q, k, v = self.in_proj(query).chunk(3, dim=-1)
         else:
             d = query.shape[-1]
@@ -74,5 +76,19 @@ class MultiHeadAttention(nn.Module):
             attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
         )
         b, h, n, hd = out.shape
-        out = out.transpose(1, 2).reshape(b, n, h * hd)
-        return self.out_proj(packing.pack(out) if packing is not None else out)
+        return self.out_proj(out.transpose(1, 2).reshape(b, n, h * hd))
+
+    def _packed(self, x: Tensor, mask: Tensor, packing: Packing) -> Tensor:
+        """Self-attention of packed tokens: the projections on the T tokens, the attention itself
+        written out on the padded layout (scale and additive (B, 1, N, N) ``mask`` in one add, no
+        fully masked rows to guard, the dropout of :func:`evenet.model.layers.dropout`)."""
+        b, n, h = packing.batch, packing.length, self.num_heads
+        d = x.shape[-1]
+        hd = d // h
+        qkv = packing.unpack(self.in_proj(x)).view(b, n, 3, h, hd).permute(2, 0, 3, 1, 4).reshape(3, b * h, n, hd)
+        q, k, v = qkv.unbind(0)
+        scores = torch.bmm(q, k.transpose(1, 2)).view(b, h, n, n)
+        scores = torch.add(mask.to(scores.dtype), scores, alpha=hd ** -0.5)
+        weights = dropout(scores.softmax(dim=-1), self.dropout, self.training)
+        out = torch.bmm(weights.view(b * h, n, n), v).view(b, h, n, hd).transpose(1, 2).reshape(b * n, d)
+        return self.out_proj(out.index_select(0, packing.index))

@@ -33,7 +33,7 @@ class Packing:
     def unpack(self, x: Tensor) -> Tensor:
         """(T, ...) -> (B, N, ...), zero in padding."""
         out = x.new_zeros(self.batch * self.length, *x.shape[1:])
-        return out.index_copy(0, self.index, x).view(self.batch, self.length, *x.shape[1:])
+        return out.index_copy_(0, self.index, x).view(self.batch, self.length, *x.shape[1:])
 
     def per_event(self, x: Tensor) -> Tensor:
         """(B, ...) -> (T, ...): each token gets its event's row."""

@@ -14,7 +14,9 @@ from torch import Tensor, nn
 
 from evenet.model.attention import MultiHeadAttention, additive, attention_mask
 from evenet.model.config import BodyConfig
-from evenet.model.layers import EventFeatureDrop, FeedForward, FourierTimeEmbedding, LayerScale, StochasticDepth
+from evenet.model.layers import (
+    Dropout, EventFeatureDrop, FeedForward, FourierTimeEmbedding, LayerScale, StochasticDepth,
+)
 from evenet.model.packing import Packing
 
 # Padding objects are moved this far away in every coordinate so that they are
@@ -131,7 +133,7 @@ class Adapter(nn.Module):
         super().__init__()
         self.down = nn.Linear(dim, bottleneck, bias=False)
         self.up = nn.Linear(bottleneck, dim, bias=False)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         nn.init.zeros_(self.up.weight)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -23,16 +23,37 @@ from evenet.plots.style import FigureStyle, apply_style, experiment_label
 FIGURE_FORMATS = ("png", "pdf")
 CAPTION_SUFFIX = ".caption.rst"
 PNG_DPI = 150
+# mplhep's CMS style sets its fonts for one 10 x 10 inch axes; smaller panels get
+# proportionally smaller fonts (never below this fraction), or labels run into each other.
+STYLE_PANEL_INCHES = 10.0
+MIN_FONT_SCALE = 0.6
+
+
+def font_scale(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1) -> float:
+    """Font scale for panels of ``figsize / (ncols, nrows)`` inches, relative to mplhep's 10-inch panel."""
+    panel = min(figsize[0] / ncols, figsize[1] / nrows)
+    return min(1.0, max(MIN_FONT_SCALE, panel / STYLE_PANEL_INCHES))
 
 
 def new_figure(style: FigureStyle | None = None, label: bool = True, **subplots):
     """``plt.subplots(**subplots)`` in the pipeline style, the experiment label on the first axes.
 
+    The layout is constrained (panels, colour bars and labels do not overlap) unless
+    ``layout`` is given, and fonts shrink with the panel size (:func:`font_scale`).
     Returns ``(figure, axes)`` as ``plt.subplots`` does.
     """
     apply_style()
+    import matplotlib
     import matplotlib.pyplot as plt
 
+    subplots.setdefault("layout", "constrained")
+    figsize = subplots.get("figsize", matplotlib.rcParams["figure.figsize"])
+    scale = font_scale(figsize, subplots.get("nrows", 1), subplots.get("ncols", 1))
+    for key in ("font.size", "axes.labelsize", "axes.titlesize", "xtick.labelsize", "ytick.labelsize",
+                "legend.fontsize", "legend.title_fontsize"):
+        size = matplotlib.rcParams[key]
+        if isinstance(size, (int, float)):
+            matplotlib.rcParams[key] = size * scale
     figure, axes = plt.subplots(**subplots)
     if label:
         first = axes.flat[0] if hasattr(axes, "flat") else axes
@@ -53,6 +74,8 @@ def figure_paths(path: str | os.PathLike) -> dict[str, Path]:
 def save_figure(figure, path: str | os.PathLike, caption: str, close: bool = True) -> dict[str, Path]:
     """Write ``figure`` as PNG (150 dpi) and PDF, and ``caption`` beside them; all or nothing.
 
+    The saved area is the figure's tight bounding box, so no axis label is cut off.
+
     ``caption`` is reStructuredText (plain sentences are valid RST): say what is
     plotted, for which sample and selection, and what the error bars are. The PDF
     carries no creation date, so an unchanged figure gives an unchanged file.
@@ -64,8 +87,9 @@ def save_figure(figure, path: str | os.PathLike, caption: str, close: bool = Tru
     try:
         with contextlib.ExitStack() as stack:
             temporary = {kind: stack.enter_context(atomic_output(target)) for kind, target in paths.items()}
-            figure.savefig(temporary["png"], format="png", dpi=PNG_DPI)
-            figure.savefig(temporary["pdf"], format="pdf", metadata={"CreationDate": None})
+            figure.savefig(temporary["png"], format="png", dpi=PNG_DPI, bbox_inches="tight")
+            figure.savefig(temporary["pdf"], format="pdf", metadata={"CreationDate": None},
+                           bbox_inches="tight")
             temporary["caption"].write_text(caption.strip() + "\n")
     finally:
         if close:

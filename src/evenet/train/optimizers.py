@@ -1,6 +1,8 @@
 """Optimiser and learning-rate schedule.
 
-LION (Chen et al. 2023, ``lion-pytorch``) as in the EveNet paper, or AdamW.
+LION (Chen et al. 2023) as in the EveNet paper, or AdamW. :class:`Lion` is the update of
+``lion-pytorch`` (same state, ``exp_avg``) on all parameters of a group at once with the
+``torch._foreach_*`` kernels instead of a Python loop of six tensor ops per parameter.
 With data parallelism over W devices the learning rate is scaled by sqrt(W)
 and the weight decay by 1/sqrt(W). Schedule: linear warm-up, then cosine decay
 to ``min_lr_ratio`` x the peak over the run's optimisation steps.
@@ -11,8 +13,42 @@ from __future__ import annotations
 import math
 
 import torch
-from lion_pytorch import Lion
 from torch.optim.lr_scheduler import LambdaLR
+
+
+class Lion(torch.optim.Optimizer):
+    """p <- p (1 - lr wd) - lr sign(beta1 m + (1 - beta1) g);  m <- beta2 m + (1 - beta2) g."""
+
+    def __init__(self, params, lr: float = 1e-4, betas=(0.9, 0.99), weight_decay: float = 0.0):
+        if lr <= 0.0 or not all(0.0 <= beta <= 1.0 for beta in betas):
+            raise ValueError(f"Lion: lr must be > 0 and betas in [0, 1], got lr={lr}, betas={betas}")
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            grads = [p.grad for p in params]
+            momenta = []
+            for p in params:
+                state = self.state[p]
+                if "exp_avg" not in state:
+                    state["exp_avg"] = torch.zeros_like(p)
+                momenta.append(state["exp_avg"])
+            lr, wd, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
+            if wd:
+                torch._foreach_mul_(params, 1.0 - lr * wd)
+            update = torch._foreach_lerp(momenta, grads, 1.0 - beta1)
+            torch._foreach_sign_(update)
+            torch._foreach_add_(params, update, alpha=-lr)
+            torch._foreach_lerp_(momenta, grads, 1.0 - beta2)
+        return loss
 
 
 def scaled_hyperparameters(lr: float, weight_decay: float, world_size: int, enabled: bool = True) -> tuple[float, float]:

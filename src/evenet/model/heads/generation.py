@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from evenet.model.attention import MultiHeadAttention, additive, attention_mask
 from evenet.model.config import GenerationConfig, GlobalGenerationConfig
 from evenet.model.diffusion import masked_mse
-from evenet.model.layers import FourierTimeEmbedding, LayerScale, bridge
+from evenet.model.layers import Dropout, FourierTimeEmbedding, LayerScale, bridge
 from evenet.model.packing import Packing
 
 
@@ -110,7 +110,7 @@ class ResidualDense(nn.Module):
         super().__init__()
         self.residual = nn.Linear(input_dim, dim)
         self.layers = nn.Sequential(*[
-            nn.Sequential(nn.Linear(input_dim if i == 0 else dim, dim), nn.SiLU(), nn.Dropout(dropout))
+            nn.Sequential(nn.Linear(input_dim if i == 0 else dim, dim), nn.SiLU(), Dropout(dropout))
             for i in range(layers)
         ])
         self.scale = LayerScale(dim, layer_scale_init)
