@@ -185,7 +185,7 @@ def main(argv=None) -> int:
         c = d["comparisons"]
         numbers = {f"auc_{key}": Measurement(v["auc"], note=f"out-of-fold BDT AUC, {v['n_data']} data vs "
                                                             f"{v['n_generated']} generated events")
-                   for key, v in c.items() if isinstance(v, dict)}
+                   for key, v in c.items() if isinstance(v, dict) and "auc" in v}
         numbers["sb_median_calibration_magnitude"] = Measurement(c["sb_median_calibration_magnitude"])
         numbers["raw_mass_response"] = Measurement(c["raw_mass_response"], note="slope of generated on conditioning "
                                                    "mass in the sidebands (1: follows it, 0: ignores it)")
