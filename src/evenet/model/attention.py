@@ -80,15 +80,18 @@ class MultiHeadAttention(nn.Module):
 
     def _packed(self, x: Tensor, mask: Tensor, packing: Packing) -> Tensor:
         """Self-attention of packed tokens: the projections on the T tokens, the attention itself
-        written out on the padded layout (scale and additive (B, 1, N, N) ``mask`` in one add, no
-        fully masked rows to guard, the dropout of :func:`evenet.model.layers.dropout`)."""
+        written out on the padded layout (one gather in, one out (:meth:`Packing.head_rows`), scale and
+        additive (B, 1, N, N) ``mask`` in one add, no fully masked rows to guard, the dropout of
+        :func:`evenet.model.layers.dropout`)."""
         b, n, h = packing.batch, packing.length, self.num_heads
-        d = x.shape[-1]
-        hd = d // h
-        qkv = packing.unpack(self.in_proj(x)).view(b, n, 3, h, hd).permute(2, 0, 3, 1, 4).reshape(3, b * h, n, hd)
-        q, k, v = qkv.unbind(0)
+        t, d = x.shape
+        if t == 0:
+            return self.out_proj(x)
+        w = d // h
+        gather, scatter = packing.head_rows(h)
+        q, k, v = self.in_proj(x).view(t * 3 * h, w).index_select(0, gather).view(3, b * h, n, w).unbind(0)
         scores = torch.bmm(q, k.transpose(1, 2)).view(b, h, n, n)
-        scores = torch.add(mask.to(scores.dtype), scores, alpha=hd ** -0.5)
+        scores = torch.add(mask.to(scores.dtype), scores, alpha=w ** -0.5)
         weights = dropout(scores.softmax(dim=-1), self.dropout, self.training)
-        out = torch.bmm(weights.view(b * h, n, n), v).view(b, h, n, hd).transpose(1, 2).reshape(b * n, d)
-        return self.out_proj(out.index_select(0, packing.index))
+        out = torch.bmm(weights.view(b * h, n, n), v).view(b * h * n, w).index_select(0, scatter)
+        return self.out_proj(out.view(t, d))

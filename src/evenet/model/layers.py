@@ -33,7 +33,7 @@ def dropout(x: Tensor, p: float, training: bool) -> Tensor:
     dropped = round(p * 65536)
     bits = torch.empty((n + 3) // 4, dtype=torch.int64).random_(-(2**63), None).view(torch.int16)[:n]
     keep = bits.view(x.shape) >= dropped - 32768
-    return x * torch.where(keep, 65536.0 / (65536 - dropped), 0.0).to(x.dtype)
+    return x * keep.to(x.dtype).mul_(65536.0 / (65536 - dropped))
 
 
 class Dropout(nn.Dropout):
