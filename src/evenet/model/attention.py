@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from evenet.model.layers import dropout
-from evenet.model.packing import Packing
+from evenet.model.packing import Packing, gather_rows
 
 
 def attention_mask(key_mask: Tensor, allowed: Tensor | None = None, num_queries: int | None = None) -> Tensor:
@@ -88,10 +88,10 @@ class MultiHeadAttention(nn.Module):
         if t == 0:
             return self.out_proj(x)
         w = d // h
-        gather, scatter = packing.head_rows(h)
-        q, k, v = self.in_proj(x).view(t * 3 * h, w).index_select(0, gather).view(3, b * h, n, w).unbind(0)
+        rows_in, rows_out = packing.head_rows(h)
+        q, k, v = gather_rows(self.in_proj(x).view(t * 3 * h, w), rows_in).view(3, b * h, n, w).unbind(0)
         scores = torch.bmm(q, k.transpose(1, 2)).view(b, h, n, n)
         scores = torch.add(mask.to(scores.dtype), scores, alpha=w ** -0.5)
         weights = dropout(scores.softmax(dim=-1), self.dropout, self.training)
-        out = torch.bmm(weights.view(b * h, n, n), v).view(b * h * n, w).index_select(0, scatter)
+        out = gather_rows(torch.bmm(weights.view(b * h, n, n), v).view(b * h * n, w), rows_out)
         return self.out_proj(out.view(t, d))
