@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from evenet.model.attention import MultiHeadAttention, additive, attention_mask
+from evenet.model.layers import dropout_mask
 from evenet.model.packing import Packing
 
 
@@ -48,4 +49,38 @@ def test_packed_attention_equals_padded_sdpa_with_gradients(restricted):
 
     assert torch.allclose(ours, packing.pack(theirs), atol=1e-6)
     for a, c in zip(ours_grads, their_grads):
+        assert torch.allclose(a, c, atol=1e-5)
+
+
+def test_fallback_path_and_training_dropout_gradients():
+    """float64 takes the generic path (gathers + SDPA), as CUDA does; in training the CPU path's
+    hand-written backward equals autograd's through the same dropout mask."""
+    torch.manual_seed(1)
+    b, n, d, h = 4, 6, 16, 4
+    mask = torch.arange(n)[None] < torch.tensor([2, 6, 4, 1])[:, None]
+    packing = Packing(mask)
+    bias = additive(attention_mask(mask))
+    attn = MultiHeadAttention(d, h).eval()
+    x = torch.randn(packing.num_tokens, d)
+    expected = packing.pack(padded_reference(attn, packing.unpack(x), mask, None))
+    assert torch.allclose(attn.double()(x.double(), bias.double(), packing=packing).float(), expected, atol=1e-6)
+
+    attn = MultiHeadAttention(d, h, dropout=0.3).float().train()
+    x1 = x.clone().requires_grad_()
+    torch.manual_seed(7)
+    ours = attn(x1, bias, packing=packing)
+    ours.sum().backward()
+    grads = [x1.grad] + [p.grad.clone() for p in attn.parameters()]
+    attn.zero_grad()
+
+    x2 = x.clone().requires_grad_()
+    q, k, v = packing.unpack(attn.in_proj(x2)).chunk(3, dim=-1)
+    q, k, v = (t.view(b, n, h, d // h).transpose(1, 2) for t in (q, k, v))
+    probs = (bias + q @ k.transpose(-1, -2) / (d // h) ** 0.5).softmax(dim=-1)
+    torch.manual_seed(7)
+    out = (probs * dropout_mask(probs.shape, 0.3, probs.dtype)) @ v
+    theirs = attn.out_proj(packing.pack(out.transpose(1, 2).reshape(b, n, d)))
+    theirs.sum().backward()
+    assert torch.allclose(ours, theirs, atol=1e-6)
+    for a, c in zip(grads, [x2.grad] + [p.grad for p in attn.parameters()]):
         assert torch.allclose(a, c, atol=1e-5)
