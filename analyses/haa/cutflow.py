@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from evenet.errors import InputFileError
+from evenet.errors import InputFileError, command
 from evenet.results import Measurement, write_result
 from evenet.stats.intervals import efficiency
 
@@ -34,17 +33,14 @@ def yield_of(step: dict) -> Measurement:
     return Measurement(value, value / np.sqrt(events) if events else float("nan"), unit="events")
 
 
+@command("python -m analyses.haa.cutflow")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("cutflows", nargs="+", type=Path)
     p.add_argument("--signal", nargs="+", required=True, help="signal sample names")
     p.add_argument("-o", "--output", required=True, type=Path)
     args = p.parse_args(argv)
-    try:
-        flows = {path.stem: read(path) for path in args.cutflows}
-    except InputFileError as err:
-        print(f"analyses.haa.cutflow: error: {err}", file=sys.stderr)
-        return 2
+    flows = {path.stem: read(path) for path in args.cutflows}
     numbers = {}
     s = b = 0.0
     for name, flow in flows.items():

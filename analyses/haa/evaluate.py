@@ -27,13 +27,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from evenet.errors import InputFileError, UserError
+from evenet.errors import InputFileError, command
 from evenet.results import Measurement, write_result
 from evenet.stats.pairing import pairing_purity
 from evenet.stats.sic import sic_scan
@@ -122,6 +121,7 @@ def training_numbers(metrics_path: Path) -> tuple[dict[str, Measurement], dict]:
     return numbers, {"initialised_from": metrics.get("initialised_from")}
 
 
+@command("python -m analyses.haa.evaluate")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--predictions", required=True, type=Path)
@@ -131,19 +131,15 @@ def main(argv=None) -> int:
     p.add_argument("--reference-events", type=float, default=None, help="nominal events of the reference size")
     p.add_argument("-o", "--output", required=True, type=Path)
     args = p.parse_args(argv)
-    try:
-        run = run_identity(args.predictions)
-        truth = read_truth(args.truth)
-        numbers = measurements(read_predictions(args.predictions, truth), truth, args.signal_label)
-        more, extra = training_numbers(args.metrics)
-        numbers.update(more)
-        checkpoint = args.predictions.parent / "best.ckpt"
-        write_result(args.output, numbers,
-                     config={"run": run, "reference_events": args.reference_events, "signal_label": args.signal_label},
-                     checkpoints={"best": checkpoint} if checkpoint.exists() else {}, run=run, **extra)
-    except UserError as err:
-        print(f"analyses.haa.evaluate: error: {err}", file=sys.stderr)
-        return 2
+    run = run_identity(args.predictions)
+    truth = read_truth(args.truth)
+    numbers = measurements(read_predictions(args.predictions, truth), truth, args.signal_label)
+    more, extra = training_numbers(args.metrics)
+    numbers.update(more)
+    checkpoint = args.predictions.parent / "best.ckpt"
+    write_result(args.output, numbers,
+                 config={"run": run, "reference_events": args.reference_events, "signal_label": args.signal_label},
+                 checkpoints={"best": checkpoint} if checkpoint.exists() else {}, run=run, **extra)
     print(json.dumps({k: v.value for k, v in numbers.items()}))
     return 0
 

@@ -103,12 +103,31 @@ def baseline_model_class():
     gets 0/0 when a batch of mostly background has none (or none of a symmetric combination it
     averages over), and raises "Assignment loss has diverged!" before any backward pass, so the
     weights are untouched. The skipped batches are counted in spanet.json; a run that skips
-    most of its batches has really diverged and stops."""
+    most of its batches has really diverged and stops.
+
+    A training set smaller than one batch (the binomial subset of a small training size can
+    be) trains as one partial batch per epoch, as EveNet's does: SPANet would drop it, train
+    no step, and schedule a zero learning rate (its steps per epoch round down to 0). A run
+    that trains no batch at all (a subset without a reconstructable resonance) stops with an
+    error rather than report an untrained network."""
     from spanet import JetReconstructionModel
 
     class BaselineModel(JetReconstructionModel):
         skipped_batches = 0
         trained_batches = 0
+
+        def __init__(self, options):
+            super().__init__(options)
+            self.partial_batch = len(self.training_dataset) < options.batch_size
+            if self.partial_batch:
+                self.steps_per_epoch = 1
+                self.total_steps = options.epochs
+                self.warmup_steps = int(round(options.learning_rate_warmup_epochs))
+
+        def train_dataloader(self):
+            if not self.partial_batch:
+                return super().train_dataloader()
+            return self.dataloader(self.training_dataset, shuffle=True, drop_last=False, **self.dataloader_options)
 
         def training_step(self, batch, batch_nb):
             if any(not bool(target.mask.any()) for target in batch.assignment_targets):
@@ -191,6 +210,10 @@ def main(argv=None) -> int:
                              gradient_clip_val=options.gradient_clip if options.gradient_clip > 0 else None,
                              num_sanity_val_steps=0, enable_checkpointing=False)
         trainer.fit(model)
+        if model.trained_batches == 0:
+            raise SystemExit(f"spanet_train: SPANet trained no batch on the {len(model.training_dataset)} events of"
+                             f" {args.train} ({model.skipped_batches} skipped: no batch had every resonance"
+                             " reconstructable in at least one event, so its assignment loss is 0/0)")
         if history.best_state is not None:
             model.load_state_dict(history.best_state)
         model.eval()
@@ -209,6 +232,7 @@ def main(argv=None) -> int:
             "best_validation_accuracy": top["validation_accuracy"] if top else None,
             "steps": int(trainer.global_step),
             "skipped_batches": int(model.skipped_batches),
+            "trained_batches": int(model.trained_batches),
             "options": {k: v for k, v in vars(options).items() if isinstance(v, (int, float, str, bool))},
         }
         (work / "spanet.json").write_text(json.dumps(summary, indent=1))

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from analyses.ttbar_qe.events import read_parton_truth, read_pointcloud
-from analyses.ttbar_qe.measure import json_config, load_config, measure, place, setup_from
+from analyses.ttbar_qe.measure import json_config, load_config, measure, place, setup_from, spin_model
 from analyses.ttbar_qe.reconstruct import truth_reconstruction
 from evenet.errors import ConfigError, InputFileError
 from evenet.physics.spin import AXES, CONVENTION, from_generator_convention, lepton_cosines, marker_d, spin_coefficients
@@ -63,6 +63,8 @@ def parse_args(argv=None):
                    help="generated ROOT file(s), comma-separated, and the point-cloud file of the response sample")
     p.add_argument("--sample", nargs=4, action="append", required=True,
                    metavar=("NAME", "GENERATED", "POINTCLOUD", "INJECTED_C"))
+    p.add_argument("--response-model", default="sm", type=spin_model,
+                   help="spin state of the response sample: sm (default) or a JSON 3x3 generator C")
     p.add_argument("--xsec-pb", type=float, required=True)
     p.add_argument("--output", required=True)
     return p.parse_args(argv)
@@ -73,20 +75,22 @@ def run(args) -> Path:
     setup = setup_from(config)
     tb = int(config["threshold_bin"])
 
-    def load(generated, pointcloud):
+    def load(generated, pointcloud, model=None):
         truth = read_parton_truth(generated.split(","))
         events = read_pointcloud([pointcloud])
-        return truth, place(truth, events, truth_reconstruction(events))
+        return truth, place(truth, events, truth_reconstruction(events), model)
 
-    _, response = load(*args.response)  # GENERATED may be a comma-separated list, as for --sample
+    _, response = load(*args.response, args.response_model)  # GENERATED may be a comma-separated list, as for --sample
     numbers, summary, linearity = {}, {}, []
     for name, generated, pointcloud, injected in args.sample:
         truth, sample = load(generated, pointcloud)
         result = measure(setup, config, response, sample, args.xsec_pb)["numbers"]
-        d_meas, d_err = result["D"].value, result["D_sample_error"].value
+        d_meas, d_err, d_model = result["D"].value, result["D_sample_error"].value, result["D_model"].value
         d_parton = result["D_parton"]
-        entry = {"D_unfolded": d_meas, "D_unfolded_error_sample": d_err,
-                 "D_parton": d_parton.value, "D_parton_error": d_parton.error}
+        entry = {"D_unfolded": d_meas, "D_unfolded_error_sample": d_err, "D_model": d_model,
+                 "D_parton": d_parton.value, "D_parton_error": d_parton.error,
+                 "pull_unfolded_vs_parton": (d_meas - d_parton.value) / d_err,
+                 "pull_unfolded_vs_parton_with_model": (d_meas - d_parton.value) / float(np.hypot(d_err, d_model))}
         numbers[f"{name}/D_unfolded"] = Measurement(d_meas, d_err, note="truth pairing + truth neutrinos, unfolded, "
                                                     "threshold bin, error for this sample's size")
         numbers[f"{name}/D_parton"] = d_parton
@@ -96,7 +100,9 @@ def run(args) -> Path:
             parton_numbers, parton_summary = parton_closure(name, truth, c_gen)
             numbers.update(parton_numbers)
             numbers[f"{name}/D_injected"] = Measurement(d_inj)
-            entry.update(D_injected=d_inj, pull_unfolded_vs_injected=(d_meas - d_inj) / d_err, parton=parton_summary)
+            entry.update(D_injected=d_inj, pull_unfolded_vs_injected=(d_meas - d_inj) / d_err,
+                         pull_unfolded_vs_injected_with_model=(d_meas - d_inj) / float(np.hypot(d_err, d_model)),
+                         parton=parton_summary)
             linearity.append((d_inj, d_meas, d_err))
         summary[name] = entry
     if len(linearity) >= 2:

@@ -26,13 +26,15 @@ def p4_from_ptetaphi(energy, pt, eta, phi) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PartonTruth:
-    """Generated t, tbar, l+, l- of every generated event, keyed by event number."""
+    """Generated t, tbar, l+, l- of every generated event, keyed by event number, and whether
+    both incoming partons were gluons (the LO SM spin state depends on it; None if unknown)."""
 
     event: np.ndarray
     top: np.ndarray
     antitop: np.ndarray
     lep_plus: np.ndarray
     lep_minus: np.ndarray
+    gluon_fusion: np.ndarray | None = None
 
 
 def _first(gen, mask, what: str, path) -> np.ndarray:
@@ -54,9 +56,11 @@ def read_parton_truth(paths: list[str | Path]) -> PartonTruth:
         except (OSError, KeyError, ValueError) as err:
             raise InputFileError(f"{path}: cannot read Events/GenPart_* and event ({err})") from None
         pdg = gen.GenPart_pdgId
+        incoming = np.abs(gen.GenPart_status) == 21  # Pythia's incoming hard partons
+        gluon_fusion = ak.to_numpy(ak.sum(incoming & (pdg == 21), axis=1) == 2)
         parts.append((event.astype(np.int64), _first(gen, pdg == 6, "top", path), _first(gen, pdg == -6, "antitop", path),
                       _first(gen, (pdg == -11) | (pdg == -13), "l+", path),
-                      _first(gen, (pdg == 11) | (pdg == 13), "l-", path)))
+                      _first(gen, (pdg == 11) | (pdg == 13), "l-", path), gluon_fusion))
     return PartonTruth(*(np.concatenate(columns) for columns in zip(*parts)))
 
 

@@ -9,6 +9,7 @@ another, bootstrap uncertainties scaled to the configured luminosity, pairing ef
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import yaml
 from analyses.ttbar_qe.events import PartonTruth, PointCloudEvents, read_parton_truth, read_pointcloud
 from analyses.ttbar_qe.reconstruct import (Reconstruction, analytic_reconstruction, network_reconstruction,
                                            truth_reconstruction)
+from analyses.ttbar_qe.spin_reweighting import FAMILIES, generator_correlation, response_weights
 from analyses.ttbar_qe.spin_unfolding import SpinUnfolder, UnfoldingSetup
 from evenet.errors import ConfigError, InputFileError
 from evenet.physics.spin import (AXES, CONVENTION, atlas_d, lepton_cosines, mass, marker_d, products,
@@ -57,7 +59,9 @@ def setup_from(config: dict) -> UnfoldingSetup:
 @dataclass(frozen=True)
 class Sample:
     """One sample, every generated event: parton-level products and m_tt, and the
-    reconstruction of the selected events placed at their generated event (ok False else)."""
+    reconstruction of the selected events placed at their generated event (ok False else).
+    A response sample also carries the parton-level cosines and the C each event was
+    generated with (spin reweighting, analyses.ttbar_qe.spin_reweighting); None if unknown."""
 
     truth_products: np.ndarray
     truth_mtt: np.ndarray
@@ -65,6 +69,9 @@ class Sample:
     reco_mtt: np.ndarray
     reco_ok: np.ndarray
     n_generated: int
+    truth_cos_plus: np.ndarray | None = None
+    truth_cos_minus: np.ndarray | None = None
+    generator_c: np.ndarray | None = None
 
 
 def parton_observables(truth: PartonTruth) -> tuple[np.ndarray, np.ndarray]:
@@ -72,7 +79,9 @@ def parton_observables(truth: PartonTruth) -> tuple[np.ndarray, np.ndarray]:
     return products(cos_plus, cos_minus), mass(truth.top + truth.antitop)
 
 
-def place(truth: PartonTruth, events: PointCloudEvents, reco: Reconstruction) -> Sample:
+def place(truth: PartonTruth, events: PointCloudEvents, reco: Reconstruction, model=None) -> Sample:
+    """``model``: the spin state the sample was generated with ("sm" or the generator-convention
+    3x3 C), needed for a response sample that is reweighted; None otherwise."""
     order = np.argsort(truth.event)
     where = np.searchsorted(truth.event, events.event, sorter=order)
     found = where < len(order)
@@ -82,7 +91,12 @@ def place(truth: PartonTruth, events: PointCloudEvents, reco: Reconstruction) ->
     n = len(truth.event)
     reco_products, reco_mtt, reco_ok = np.full((n, 9), np.nan), np.full(n, np.nan), np.zeros(n, bool)
     reco_products[index], reco_mtt[index], reco_ok[index] = reco.products, reco.mtt, reco.valid
-    return Sample(*parton_observables(truth), reco_products, reco_mtt, reco_ok, n)
+    cos_plus, cos_minus = lepton_cosines(truth.top, truth.antitop, truth.lep_plus, truth.lep_minus)  # for reweighting
+    try:
+        c_gen = None if model is None else generator_correlation(truth, model)
+    except ValueError as err:
+        raise ConfigError(f"response spin model: {err}") from None
+    return Sample(*parton_observables(truth), reco_products, reco_mtt, reco_ok, n, cos_plus, cos_minus, c_gen)
 
 
 def read_predictions(path, pointcloud_path, events: PointCloudEvents) -> tuple[dict, np.ndarray]:
@@ -121,10 +135,35 @@ def measure(setup: UnfoldingSetup, config: dict, response: Sample, data: Sample,
     """Unfolded C per m_tt bin and inclusive, D in the threshold bin, bootstrap errors at the
     configured luminosity, and the data sample's own parton-level values for comparison."""
     unc = config["uncertainty"]
-    unfolder = SpinUnfolder(setup, response.truth_products, response.truth_mtt, response.reco_products,
-                            response.reco_mtt, response.reco_ok)
-    observed = unfolder.observed(data.reco_products, data.reco_mtt, data.reco_ok)
-    central_counts = unfolder.unfold_central(observed[0])
+    n_reweight = int(config["unfolding"].get("reweighting_iterations", 0)) if "unfolding" in config else 0
+    if n_reweight and response.generator_c is None:
+        raise ConfigError("unfolding.reweighting_iterations > 0 needs the response sample's generator spin model")
+    tb = int(config["threshold_bin"])
+
+    def unfolder_for(weights):
+        return SpinUnfolder(setup, response.truth_products, response.truth_mtt, response.reco_products,
+                            response.reco_mtt, response.reco_ok, weights=weights)
+
+    def iterate(family):
+        """(unfolder, central counts, D per iteration) after ``n_reweight`` spin reweightings."""
+        unfolder = unfolder_for(None)
+        observed = unfolder.observed(data.reco_products, data.reco_mtt, data.reco_ok)
+        counts = unfolder.unfold_central(observed[0])
+        history = [float(d_of(unfolder.correlation_matrix(counts)[tb]))]
+        for _ in range(n_reweight):
+            weights = response_weights(family, unfolder.correlation_matrix(counts), response.truth_cos_plus,
+                                       response.truth_cos_minus, response.truth_mtt, setup.mtt_edges,
+                                       response.generator_c)
+            unfolder = unfolder_for(weights)
+            counts = unfolder.unfold_central(observed[0])
+            history.append(float(d_of(unfolder.correlation_matrix(counts)[tb])))
+        return unfolder, counts, history
+
+    def d_of(c):
+        return np.abs(c[..., 0, 0] + c[..., 1, 1]) - c[..., 2, 2]
+
+    unfolder, central_counts, history = iterate(FAMILIES[0])
+    alternative = iterate(FAMILIES[1])[2] if n_reweight else history
     rng = np.random.default_rng(int(unc["seed"]))
     weights = rng.poisson(1.0, size=(int(unc["replicas"]), data.n_generated)).astype(float)
     replica_counts = unfolder.unfold_counts(unfolder.observed(data.reco_products, data.reco_mtt, data.reco_ok, weights))
@@ -141,10 +180,6 @@ def measure(setup: UnfoldingSetup, config: dict, response: Sample, data: Sample,
     expected_generated = xsec_pb * float(unc["luminosity_fb"]) * 1000.0
     scale = np.sqrt(data.n_generated / expected_generated)                    # sample -> luminosity
 
-    def d_of(c):
-        return np.abs(c[..., 0, 0] + c[..., 1, 1]) - c[..., 2, 2]
-
-    tb = int(config["threshold_bin"])
     d_value = float(d_of(c_bins[tb]))
     d_rep = d_of(c_bins_rep[:, tb])
     sigma_sample = float(np.nanstd(d_rep, ddof=1))
@@ -167,6 +202,8 @@ def measure(setup: UnfoldingSetup, config: dict, response: Sample, data: Sample,
                          f"[{setup.mtt_edges[tb]:g}, {setup.mtt_edges[tb + 1]:g}) GeV, stat. error at "
                          f"{unc['luminosity_fb']:g}/fb"),
         "D_sample_error": Measurement(sigma_sample, note="bootstrap error of D for this sample's size"),
+        "D_model": Measurement(abs(alternative[-1] - d_value), note="unfolding-model uncertainty: |D(sm_shape) - "
+                               f"D(constant)| of the spin reweighting (alternative D {alternative[-1]:.4f})"),
         "Delta_D": Measurement(relative_precision(d_value, sigma_lumi), note="sigma_D / (D - 1) at the luminosity"),
         "D_ATLAS": Measurement(atlas_d(c_bins[tb]), float(np.nanstd([atlas_d(c) for c in c_bins_rep[:, tb]], ddof=1)) * scale,
                                note="tr(C)/3, same bin, entangled if < -1/3"),
@@ -183,7 +220,8 @@ def measure(setup: UnfoldingSetup, config: dict, response: Sample, data: Sample,
                                                note=f"unfolded, threshold bin, error at {unc['luminosity_fb']:g}/fb")
             numbers[f"C_{a}{b}_parton"] = Measurement(float(parton["threshold"][0][i, j]), float(parton["threshold"][1][i, j]))
     return {"numbers": numbers,
-            "extra": {"C_unfolded_per_mtt_bin": c_bins, "C_inclusive_unfolded": c_incl,
+            "extra": {"C_unfolded_per_mtt_bin": c_bins, "reweighting": {"iterations": n_reweight, "D_history": history,
+                                                                         "D_history_sm_shape": alternative}, "C_inclusive_unfolded": c_incl,
                       "correlation_kk_rr_nn": correlation, "luminosity_scale": scale,
                       "events": {"response_generated": response.n_generated, "data_generated": data.n_generated,
                                  "data_reconstructed": int(data.reco_ok.sum())}}}
@@ -198,6 +236,15 @@ def pairing_numbers(events: PointCloudEvents, reco: Reconstruction) -> dict:
                                               note=f"event purity, both tops reconstructable ({row.events} events)")}
 
 
+def spin_model(text: str):
+    """--response-model: sm (bare or JSON-quoted) or a JSON 3x3 matrix (generator convention)."""
+    try:
+        value = "sm" if text == "sm" else json.loads(text)
+        return value if value == "sm" else np.asarray(value, dtype=float).reshape(3, 3)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"expected sm or a JSON 3x3 matrix, got {text!r}") from None
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", required=True)
@@ -206,6 +253,8 @@ def parse_args(argv=None):
     p.add_argument("--response-pointcloud", nargs="+", required=True, help="its point-cloud file(s)")
     p.add_argument("--data-generated", nargs="+", required=True, help="generated ROOT file(s) of the unfolded sample")
     p.add_argument("--data-pointcloud", nargs="+", required=True, help="its point-cloud file(s)")
+    p.add_argument("--response-model", default="sm", type=spin_model,
+                   help="spin state the response sample was generated with: sm (default) or a JSON 3x3 generator C")
     p.add_argument("--xsec-pb", type=float, required=True, help="cross section of the unfolded sample (luminosity scaling)")
     p.add_argument("--predictions", help="network method: `evenet predict --split all` output covering both samples")
     p.add_argument("--checkpoint", help="network method: the checkpoint behind --predictions (recorded)")
@@ -220,8 +269,8 @@ def run(args) -> Path:
     if args.method == "network" and not args.predictions:
         raise ConfigError("--method network needs --predictions")
     samples, data_reco, data_events = [], None, None
-    for generated, pointclouds in ((args.response_generated, args.response_pointcloud),
-                                   (args.data_generated, args.data_pointcloud)):
+    for generated, pointclouds, model in ((args.response_generated, args.response_pointcloud, args.response_model),
+                                          (args.data_generated, args.data_pointcloud, None)):
         truth = read_parton_truth(generated)
         events = read_pointcloud(pointclouds)
         predictions = None
@@ -230,7 +279,7 @@ def run(args) -> Path:
             predictions = ({r: np.concatenate([p[0][r] for p in parts]) for r in ("t", "tbar")},
                            np.concatenate([p[1] for p in parts]))
         reco = reconstruct(args.method, events, predictions)
-        samples.append(place(truth, events, reco))
+        samples.append(place(truth, events, reco, model))
         data_reco, data_events = reco, events
     result = measure(setup, config, samples[0], samples[1], args.xsec_pb)
     numbers = {**result["numbers"], **pairing_numbers(data_events, data_reco)}

@@ -47,16 +47,21 @@ class SpinUnfolder:
     """Nine responses (one per product) from the response sample, all generated events:
     truth products and m_tt, reco products and m_tt with ``reco_ok``."""
 
-    def __init__(self, setup: UnfoldingSetup, truth_products, truth_mtt, reco_products, reco_mtt, reco_ok):
+    def __init__(self, setup: UnfoldingSetup, truth_products, truth_mtt, reco_products, reco_mtt, reco_ok,
+                 weights=None):
         self.setup = setup
+        w = np.ones(len(truth_mtt)) if weights is None else np.asarray(weights, dtype=float)
         truth = bin_index(truth_products, truth_mtt, np.ones(len(truth_mtt), bool), setup)
         if np.any(truth < 0):
             raise ValueError("truth m_tt outside the configured m_tt edges")
         reco = bin_index(reco_products, reco_mtt, reco_ok, setup)
-        self.responses: list[Response] = [build_response(truth[:, p], reco[:, p], setup.n_bins, setup.n_bins)
+        self.responses: list[Response] = [build_response(truth[:, p], reco[:, p], setup.n_bins, setup.n_bins, w)
                                           for p in range(9)]
-        counts = [np.bincount(truth[:, p], minlength=setup.n_bins) for p in range(9)]
-        sums = [np.bincount(truth[:, p], weights=truth_products[:, p], minlength=setup.n_bins) for p in range(9)]
+        counts = [np.bincount(truth[:, p], weights=w, minlength=setup.n_bins) for p in range(9)]
+        # the prior stays the generated truth shape when the response is reweighted: a prior that
+        # followed the reweighting would feed the unfolded C back into itself (unstable at poor resolution)
+        self.priors = [np.bincount(truth[:, p], minlength=setup.n_bins).astype(float) for p in range(9)]
+        sums = [np.bincount(truth[:, p], weights=w * truth_products[:, p], minlength=setup.n_bins) for p in range(9)]
         self.z_mean = np.array([np.divide(s, c, out=np.zeros(setup.n_bins), where=c > 0) for s, c in zip(sums, counts)])
 
     def observed(self, reco_products, reco_mtt, reco_ok, weights=None) -> np.ndarray:
@@ -71,7 +76,7 @@ class SpinUnfolder:
         return out
 
     def _prior(self, p: int):
-        return self.responses[p].truth if self.setup.prior == "response" else None
+        return self.priors[p] if self.setup.prior == "response" else None
 
     def correlation_matrix(self, truth_counts: np.ndarray) -> np.ndarray:
         """(..., n_mtt, 3, 3) C from unfolded counts (..., 9, n_bins)."""

@@ -35,7 +35,7 @@ import pandas as pd
 
 from analyses.xyh.features import FEATURE_NAMES
 from evenet.atomic import atomic_output
-from evenet.errors import ConfigError, InputFileError, UserError
+from evenet.errors import ConfigError, InputFileError, command
 from evenet.pointcloud import schema as S
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,7 @@ def predict(paths: list[str], model_path: str, output: str, signal_label: int, h
     return len(table)
 
 
+@command("python -m analyses.xyh.bdt")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analyses.xyh.bdt", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,19 +187,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--signal-label", type=int, default=1)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        if args.command == "train":
-            try:
-                options = json.loads(args.options)
-            except json.JSONDecodeError as err:
-                raise ConfigError(f"--options: not valid JSON ({err})") from None
-            train(args.features, args.model, args.metrics, args.parameterised, args.signal_label, args.seed, options)
-        else:
-            n = predict(args.features, args.model, args.output, args.signal_label, args.hypothesis)
-            log.info("%s: %d test events scored", args.output, n)
-    except UserError as err:
-        print(f"evenet: error: {err}", file=sys.stderr)
-        return 1
+    if args.command == "train":
+        try:
+            options = json.loads(args.options)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"--options: not valid JSON ({err})") from None
+        train(args.features, args.model, args.metrics, args.parameterised, args.signal_label, args.seed, options)
+    else:
+        n = predict(args.features, args.model, args.output, args.signal_label, args.hypothesis)
+        log.info("%s: %d test events scored", args.output, n)
     return 0
 
 

@@ -29,7 +29,7 @@ import h5py
 import numpy as np
 import yaml
 
-from evenet.errors import InputFileError, UserError
+from evenet.errors import InputFileError, UserError, command
 from evenet.pointcloud import schema as S
 from evenet.results import Measurement, write_result
 from evenet.stats.binning import ScoreBinning
@@ -127,6 +127,7 @@ def evaluate(scores: str, signal_file: str, metrics: str, run_config: str | None
     return {name: m.value for name, m in numbers.items()}
 
 
+@command("python -m analyses.xyh.evaluate")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analyses.xyh.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scores", required=True, help="test-split scores (HDF5, layout of evenet predict)")
@@ -147,18 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        if not 0 < args.test_fraction <= 1:
-            raise UserError(f"--test-fraction must be in (0, 1], got {args.test_fraction}")
-        checkpoints = {args.method: args.checkpoint} if args.checkpoint else {}
-        evaluate(args.scores, args.signal_file, args.metrics, args.run_config, args.output,
-                 signal_label=args.signal_label, test_fraction=args.test_fraction, min_background=args.min_background,
-                 reference_xsec_pb=args.reference_xsec_pb, reference_batch=args.reference_batch,
-                 binning=json.loads(args.binning), point={"MX": args.point[0], "MY": args.point[1]},
-                 method=args.method, seed=args.seed, config=json.loads(args.config), checkpoints=checkpoints)
-    except UserError as err:
-        print(f"evenet: error: {err}", file=sys.stderr)
-        return 1
+    if not 0 < args.test_fraction <= 1:
+        raise UserError(f"--test-fraction must be in (0, 1], got {args.test_fraction}")
+    checkpoints = {args.method: args.checkpoint} if args.checkpoint else {}
+    evaluate(args.scores, args.signal_file, args.metrics, args.run_config, args.output,
+             signal_label=args.signal_label, test_fraction=args.test_fraction, min_background=args.min_background,
+             reference_xsec_pb=args.reference_xsec_pb, reference_batch=args.reference_batch,
+             binning=json.loads(args.binning), point={"MX": args.point[0], "MY": args.point[1]},
+             method=args.method, seed=args.seed, config=json.loads(args.config), checkpoints=checkpoints)
     return 0
 
 

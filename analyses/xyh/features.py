@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from evenet.atomic import atomic_output
-from evenet.errors import InputFileError, UserError
+from evenet.errors import InputFileError, command
 from evenet.physics.neutrino_pz import W_MASS, neutrino_pz
 from evenet.physics.topness import TopnessConstants
 from evenet.pointcloud import schema as S
@@ -336,6 +336,7 @@ def feature_table(path: str) -> pd.DataFrame:
     return table
 
 
+@command("python -m analyses.xyh.features")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analyses.xyh.features", description=__doc__.split("\n\n")[0])
     parser.add_argument("pointcloud", help="point-cloud HDF5 of one sample of the xyh stream")
@@ -343,14 +344,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     start = time.perf_counter()
-    try:
-        table = feature_table(args.pointcloud)
-        seconds = time.perf_counter() - start
-        with atomic_output(args.output) as tmp:
-            table.to_parquet(tmp, index=False)
-    except UserError as err:
-        print(f"evenet: error: {err}", file=sys.stderr)
-        return 1
+    table = feature_table(args.pointcloud)
+    seconds = time.perf_counter() - start
+    with atomic_output(args.output) as tmp:
+        table.to_parquet(tmp, index=False)
     rate = len(table) / seconds if seconds > 0 else float("inf")
     log.info("%s: %d events, %d features in %.2f s (%.0f events/s on one core)", args.output, len(table),
              len(FEATURE_NAMES), seconds, rate)

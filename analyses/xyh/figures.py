@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from evenet.atomic import atomic_output
-from evenet.errors import UserError
+from evenet.errors import command
 from evenet.plots.figures import new_figure, save_figure
 from evenet.plots.labels import mass_label
 from evenet.results import read_result
@@ -247,17 +247,14 @@ FIGURES = (figure_max_sic, figure_winner, figure_steps, figure_signal_statistics
            figure_param_vs_individual, figure_xsec_limit)
 
 
+@command("python -m analyses.xyh.figures")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analyses.xyh.figures", description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", help="result.json files of the points and methods")
     parser.add_argument("--output-dir", required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        table = summarise(args.results)
-    except UserError as err:
-        print(f"evenet: error: {err}", file=sys.stderr)
-        return 1
+    table = summarise(args.results)
     out = Path(args.output_dir)
     for make in FIGURES:
         make(table, out)

@@ -8,6 +8,7 @@ import pytest
 
 from evenet.errors import ConfigError, InputFileError
 from evenet.train.config import load_config
+from evenet.train.datamodule import PointCloudDataModule
 from evenet.train.dataset import PointCloudStream, expand_inputs, index_blocks
 
 
@@ -117,3 +118,15 @@ def test_bad_inputs(tmp_path):
         load_config(None, ["model.heads={classification: {num_classes: 2}}", "data.train_fraction=0"])
     with pytest.raises(ConfigError, match="unknown key 'optimizer.learning_rate'"):
         load_config(None, ["model.heads={classification: {num_classes: 2}}", "optimizer.learning_rate=1"])
+
+
+def test_training_set_smaller_than_a_batch_trains_as_one_partial_batch(stream):
+    files, _ = stream
+    config = load_config(None, ["model.heads={classification: {num_classes: 2}}", "data.batch_size=64",
+                                "data.train_fraction=0.02", "data.subset_seed=1", "data.load_targets=false"])
+    module = PointCloudDataModule(files, config["data"], config["model"]["heads"])
+    module.setup()
+    events = module.train_set.n_events
+    assert 0 < events < 64  # binomial around 10 of the 480 training events
+    assert len(module.train_set) == 1
+    assert [len(batch["process"]) for batch in module.train_set] == [events]

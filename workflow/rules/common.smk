@@ -14,6 +14,14 @@ def sample_parts(sample):
     return list(range(spec["generate"]["parts"]))
 
 
+def sample_raw_files(sample):
+    """A sample's ROOT files: its listed input files, or the generator's parts."""
+    spec = config["samples"][sample]
+    if "files" in spec:
+        return list(spec["files"])
+    return expand("results/generated/{sample}/{part}.root", sample=sample, part=sample_parts(sample))
+
+
 def raw_file(wildcards):
     spec = config["samples"][wildcards.sample]
     part = int(wildcards.part)

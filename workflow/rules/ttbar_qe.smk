@@ -12,8 +12,9 @@ TTQE = config.get("ttbar_qe")
 def ttqe_outputs():
     if not TTQE:
         return []
-    out = ["results/ttbar_qe/closure/result.json", "results/ttbar_qe/analytic/result.json",
-           "results/ttbar_qe/truth/result.json"]
+    out = ["results/ttbar_qe/analytic/result.json", "results/ttbar_qe/truth/result.json"]
+    if ttqe_closure_possible():
+        out.append("results/ttbar_qe/closure/result.json")
     if TRAINING:
         out += ttqe_runs(ttqe_settings()["demo_variants"], [ttqe_settings()["demo_size"]], ttqe_settings()["seeds"][:1])
         out += ["results/ttbar_qe/figures/demo_fig4.png", "results/ttbar_qe/figures/demo_fig8.png"]
@@ -31,13 +32,21 @@ if TTQE:
                       seed=seeds)
 
     def ttqe_generated(sample):
-        return expand("results/generated/{sample}/{part}.root", sample=sample, part=sample_parts(sample))
+        return sample_raw_files(sample)
+
+    def ttqe_closure_possible():
+        """Closure compares with the C a sample was generated with: only for generator samples."""
+        samples = [TTQE["response"], TTQE["data"], *TTQE["linearity"]]
+        return all("generate" in config["samples"][s] for s in samples)
 
     def ttqe_pointcloud(sample):
         return f"results/pointcloud/{TTQE['eval_stream']}/{sample}.h5"
 
     def ttqe_sample_args(flag, sample):
-        return f"{flag} {' '.join(ttqe_generated(sample))} {flag.replace('generated', 'pointcloud')} {ttqe_pointcloud(sample)}"
+        args = f"{flag} {' '.join(ttqe_generated(sample))} {flag.replace('generated', 'pointcloud')} {ttqe_pointcloud(sample)}"
+        if flag == "--response-generated":  # the response is reweighted from the spin state it was generated with
+            args += f" --response-model {shlex.quote(as_json(ttqe_injected(sample)))}"
+        return args
 
     def ttqe_injected(sample):
         """The generator C a sample was made with (its generate.params.C), or "sm" (the process default)."""
@@ -56,7 +65,8 @@ if TTQE:
         output:
             "results/ttbar_qe/closure/result.json",
         params:
-            response=lambda w: f"{','.join(ttqe_generated(TTQE['response']))} {ttqe_pointcloud(TTQE['response'])}",
+            response=lambda w: f"{','.join(ttqe_generated(TTQE['response']))} {ttqe_pointcloud(TTQE['response'])}"
+            f" --response-model {shlex.quote(as_json(ttqe_injected(TTQE['response'])))}",
             samples=lambda w: " ".join(
                 f"--sample {s} {','.join(ttqe_generated(s))} {ttqe_pointcloud(s)} "
                 + shlex.quote(as_json(ttqe_injected(s)))

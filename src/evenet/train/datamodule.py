@@ -80,7 +80,15 @@ class PointCloudDataModule(pl.LightningDataModule):
         )
 
     def setup(self, stage: str | None = None) -> None:
-        self.train_set = self._stream("train", float(self.data["train_fraction"]), True, True)
+        fraction = float(self.data["train_fraction"])
+        self.train_set = self._stream("train", fraction, True, True)
+        if len(self.train_set) == 0 and self.train_set.n_events > 0:
+            # Fewer training events than one batch: a small subset of a training-size scan,
+            # whose binomial draw can fall below the batch size. Train on all of them as one
+            # partial batch per epoch rather than on nothing.
+            log.warning("data: %d training events, fewer than data.batch_size %s: one partial batch per epoch",
+                        self.train_set.n_events, self.data["batch_size"])
+            self.train_set = self._stream("train", fraction, True, False)
         self.val_set = self._stream("val", float(self.data["val_fraction"]), False, False)
         if len(self.train_set) == 0:
             raise ConfigError(
