@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from evenet.model.layers import dropout
-from evenet.model.packing import Packing
+from evenet.model.layers import dropout_mask
+from evenet.model.packing import Packing, gather_rows
 
 
 def attention_mask(key_mask: Tensor, allowed: Tensor | None = None, num_queries: int | None = None) -> Tensor:
@@ -79,16 +79,62 @@ class MultiHeadAttention(nn.Module):
         return self.out_proj(out.transpose(1, 2).reshape(b, n, h * hd))
 
     def _packed(self, x: Tensor, mask: Tensor, packing: Packing) -> Tensor:
-        """Self-attention of packed tokens: the projections on the T tokens, the attention itself
-        written out on the padded layout (scale and additive (B, 1, N, N) ``mask`` in one add, no
-        fully masked rows to guard, the dropout of :func:`evenet.model.layers.dropout`)."""
+        """Self-attention of packed tokens: the projections on the T tokens, the attention itself on
+        the padded per-head layout, reached by one gather in and one out (:meth:`Packing.head_rows`)."""
         b, n, h = packing.batch, packing.length, self.num_heads
-        d = x.shape[-1]
-        hd = d // h
-        qkv = packing.unpack(self.in_proj(x)).view(b, n, 3, h, hd).permute(2, 0, 3, 1, 4).reshape(3, b * h, n, hd)
+        t, d = x.shape
+        if t == 0:
+            return self.out_proj(x)
+        w = d // h
+        rows_in, rows_out = packing.head_rows(h)
+        projected = self.in_proj(x)
+        p = self.dropout if self.training else 0.0
+        if projected.device.type == "cpu" and projected.dtype == torch.float32:
+            out = _PackedAttentionCPU.apply(projected, mask, rows_in, rows_out, (b, h, n, w), p)
+        else:
+            q, k, v = gather_rows(projected.view(t * 3 * h, w), rows_in).view(3, b, h, n, w).unbind(0)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask.to(q.dtype), dropout_p=p)
+            out = gather_rows(out.reshape(b * h * n, w), rows_out)
+        return self.out_proj(out.view(t, d))
+
+
+class _PackedAttentionCPU(torch.autograd.Function):
+    """softmax(Q K^T / sqrt(w) + mask) V on the padded per-head layout, with dropout on the
+    weights, from and to the packed projections. Forward and backward written out with
+    batched matrix products into contiguous buffers: autograd's version spends most of its time
+    on the layout (stacking the query, key and value gradients, transposed key gradients)."""
+
+    @staticmethod
+    def forward(ctx, projected, mask, rows_in, rows_out, shape, p):
+        b, h, n, w = shape
+        t = projected.shape[0]
+        qkv = projected.reshape(t * 3 * h, w).index_select(0, rows_in[0]).view(3, b * h, n, w)
         q, k, v = qkv.unbind(0)
         scores = torch.bmm(q, k.transpose(1, 2)).view(b, h, n, n)
-        scores = torch.add(mask.to(scores.dtype), scores, alpha=hd ** -0.5)
-        weights = dropout(scores.softmax(dim=-1), self.dropout, self.training)
-        out = torch.bmm(weights.view(b * h, n, n), v).view(b, h, n, hd).transpose(1, 2).reshape(b * n, d)
-        return self.out_proj(out.index_select(0, packing.index))
+        probs = torch.add(mask.to(scores.dtype), scores, alpha=w ** -0.5).softmax(dim=-1)
+        keep = dropout_mask(probs.shape, p, probs.dtype) if p > 0.0 else None
+        weights = probs if keep is None else probs * keep
+        out = torch.bmm(weights.view(b * h, n, n), v)
+        ctx.shape, ctx.tokens = shape, t
+        ctx.save_for_backward(qkv, probs, weights, keep, rows_in[1], rows_out[1])
+        return out.view(b * h * n, w).index_select(0, rows_out[0]).view(t, h * w)
+
+    @staticmethod
+    def backward(ctx, grad):
+        qkv, probs, weights, keep, inverse_in, inverse_out = ctx.saved_tensors
+        b, h, n, w = ctx.shape
+        t = ctx.tokens
+        grad = grad.reshape(t * h, w)
+        grad_out = torch.cat([grad, grad.new_zeros(1, w)]).index_select(0, inverse_out).view(b * h, n, w)
+        q, k, v = qkv.unbind(0)
+        grad_qkv = torch.empty_like(qkv)
+        torch.bmm(weights.view(b * h, n, n).transpose(1, 2), grad_out, out=grad_qkv[2])
+        grad_weights = torch.bmm(grad_out, v.transpose(1, 2)).view(b, h, n, n)
+        if keep is not None:
+            grad_weights.mul_(keep)
+        grad_scores = torch._softmax_backward_data(grad_weights, probs, -1, probs.dtype).mul_(w ** -0.5)
+        grad_scores = grad_scores.view(b * h, n, n)
+        torch.bmm(grad_scores, k, out=grad_qkv[0])
+        torch.bmm(grad_scores.transpose(1, 2), q, out=grad_qkv[1])
+        grad_projected = grad_qkv.view(-1, w).index_select(0, inverse_in).view(t, 3 * h * w)
+        return grad_projected, None, None, None, None, None

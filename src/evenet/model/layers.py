@@ -20,20 +20,23 @@ def bridge(input_dim: int, output_dim: int) -> nn.Module:
     return nn.Identity() if input_dim == output_dim else nn.Linear(input_dim, output_dim)
 
 
+def dropout_mask(shape: torch.Size, p: float, dtype: torch.dtype) -> Tensor:
+    """CPU inverted-dropout mask: 0 with probability ~p, else 1 / (1 - p) (``p`` rounded to a multiple
+    of 2^-16). Drawn from 16-bit uniform integers, four per 64-bit draw of the generator, instead of
+    ``bernoulli_``'s one draw per element: half the time of ``F.dropout``."""
+    n = math.prod(shape)
+    dropped = round(p * 65536)
+    bits = torch.empty((n + 3) // 4, dtype=torch.int64).random_(-(2**63), None).view(torch.int16)[:n]
+    return (bits.view(shape) >= dropped - 32768).to(dtype).mul_(65536.0 / (65536 - dropped))
+
+
 def dropout(x: Tensor, p: float, training: bool) -> Tensor:
-    """Inverted dropout. On CPU the keep mask comes from 16-bit uniform integers, four per 64-bit
-    draw of the generator, instead of ``bernoulli_``'s one draw per element (half the time of
-    ``F.dropout``); ``p`` is then rounded to a multiple of 2^-16 and the kept values are scaled by
-    the inverse of the rounded keep probability."""
+    """Inverted dropout; on CPU with the mask of :func:`dropout_mask`."""
     if not training or p == 0.0:
         return x
     if x.device.type != "cpu" or p >= 1.0:
         return F.dropout(x, p, True)
-    n = x.numel()
-    dropped = round(p * 65536)
-    bits = torch.empty((n + 3) // 4, dtype=torch.int64).random_(-(2**63), None).view(torch.int16)[:n]
-    keep = bits.view(x.shape) >= dropped - 32768
-    return x * torch.where(keep, 65536.0 / (65536 - dropped), 0.0).to(x.dtype)
+    return x * dropout_mask(x.shape, p, x.dtype)
 
 
 class Dropout(nn.Dropout):
