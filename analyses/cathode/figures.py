@@ -27,7 +27,7 @@ COLOURS = {"full": "tab:blue", "scratch": "goldenrod", "ssl": "hotpink", "oracle
 
 def _label(conf: dict) -> str:
     arrow = f"{conf['train'].upper()}$\\to${conf['test'].upper()}"
-    return arrow + (" (no sig.)" if conf["label"].endswith("nosignal") else "")
+    return arrow + (" (no sig., pooled)" if conf["label"].endswith("nosignal") else "")
 
 
 def significance_figure(results, output: Path) -> None:
