@@ -13,16 +13,18 @@ CHANNELS = {"os": CHANNEL_OS, "ss": CHANNEL_SS}
 SECTIONS = {
     "streams": {"data", "nosignal"},
     "mass": {"range", "signal_region", "sr_edges", "degree"},
-    "generator": {"config", "folds", "val_fraction", "set", "steps", "events_per_model", "seed"},
+    "generator": {"config", "folds", "val_fraction", "set", "steps", "events_per_model", "diagnostic_events_per_model",
+                  "seed"},
     "classifier": {"features", "folds", "ensemble", "generated_events", "xgboost", "early_stopping_rounds", "fprs",
                    "mu_min"},
     "pseudo_experiments": {"bootstraps", "resamplings", "seed"},
     "variants": None,
-    "all": {"variants", "calibrated", "pairs"},
-    "study": {"variants", "calibrated", "pairs", "bootstraps", "resamplings"},
+    "all": {"variants", "calibrated", "pairs", "diagnostics"},
+    "study": {"variants", "calibrated", "pairs", "diagnostics", "bootstraps", "resamplings"},
 }
 POSITIVE_INTS = [("mass", "sr_edges"), ("mass", "degree"), ("generator", "folds"), ("generator", "steps"),
-                 ("generator", "events_per_model"), ("classifier", "folds"), ("classifier", "ensemble"),
+                 ("generator", "events_per_model"),
+                 ("generator", "diagnostic_events_per_model"), ("classifier", "folds"), ("classifier", "ensemble"),
                  ("classifier", "generated_events"), ("classifier", "early_stopping_rounds"),
                  ("pseudo_experiments", "bootstraps"), ("pseudo_experiments", "resamplings"),
                  ("study", "bootstraps"), ("study", "resamplings")]
@@ -48,6 +50,11 @@ def load_config(path) -> dict:
         value = cfg[section][key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{path}: '{section}.{key}' must be a positive integer, got {value!r}")
+    nosignal = cfg["streams"]["nosignal"]
+    nosignal = [nosignal] if isinstance(nosignal, str) else nosignal
+    if not (isinstance(nosignal, list) and nosignal and all(isinstance(n, str) for n in nosignal)):
+        raise ConfigError(f"{path}: 'streams.nosignal' must be a stream name or a non-empty list of them")
+    cfg["streams"]["nosignal"] = nosignal
     lo, hi = cfg["mass"]["range"]
     slo, shi = cfg["mass"]["signal_region"]
     if not lo < slo < shi < hi:
@@ -63,6 +70,8 @@ def load_config(path) -> dict:
         for pair in cfg[block]["pairs"]:
             if not (isinstance(pair, list) and len(pair) == 2 and all(c in CHANNELS for c in pair)):
                 raise ConfigError(f"{path}: '{block}.pairs' entries are [train, test] of {sorted(CHANNELS)}, got {pair!r}")
+        if not (isinstance(cfg[block]["diagnostics"], list) and set(cfg[block]["diagnostics"]) <= set(CHANNELS)):
+            raise ConfigError(f"{path}: '{block}.diagnostics' is a list of channels of {sorted(CHANNELS)}")
         if not set(cfg[block]["calibrated"]) <= {True, False}:
             raise ConfigError(f"{path}: '{block}.calibrated' is a list of true/false")
     return cfg

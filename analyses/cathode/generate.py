@@ -97,16 +97,16 @@ def _sample_model(checkpoint, mass: np.ndarray, channel: str, steps: int, seed: 
     return {"ht_condition": ht.numpy().astype(float), "pt": pt, "eta": eta, "phi": phi}
 
 
-def generate(checkpoints, data_paths, channel: str, cfg: dict, selections_path, output) -> dict:
-    gen, m = cfg["generator"], cfg["mass"]
-    data = read_dimuons(data_paths)
-    sb = (data.region == REGION_SB) & (data.channel == CHANNELS[channel])
-    pt_min, eta_max = muon_cuts(selections_path)
-    rng = np.random.default_rng(gen["seed"])
+def generate_events(checkpoints, masses, channel: str, steps: int, seed: int, cuts: tuple[float, float],
+                    windows) -> dict[str, np.ndarray]:
+    """Generated, calibrated and re-selected events (module docstring, steps 1-4) at the
+    conditioning masses ``masses[k]`` of fold model k; ``cuts`` (pt_min, abs_eta_max) of the
+    muons; an event is selected when its recomputed pair mass lies in one of ``windows``
+    ([low, high) intervals). One array per output key, the models' events concatenated."""
+    pt_min, eta_max = cuts
     parts = []
-    for k, checkpoint in enumerate(checkpoints):
-        mass = background_masses(data.mass[sb], cfg, gen["events_per_model"], rng)
-        s = _sample_model(checkpoint, mass, channel, gen["steps"], gen["seed"] * 1000 + k)
+    for k, (checkpoint, mass) in enumerate(zip(checkpoints, masses)):
+        s = _sample_model(checkpoint, mass, channel, steps, seed * 1000 + k)
         pt, eta, phi = s["pt"], s["eta"], np.arctan2(np.sin(s["phi"]), np.cos(s["phi"]))
         pt = np.abs(pt)
         p = lambda i: np.stack([pt[:, i] * np.cos(phi[:, i]), pt[:, i] * np.sin(phi[:, i]),
@@ -118,17 +118,33 @@ def generate(checkpoints, data_paths, channel: str, cfg: dict, selections_path, 
                 "calibration_magnitude": magnitude}
         for name, muons in (("raw", raw), ("calibrated", cal)):
             mu_mass = pair_mass(*(muons[f] for f in MUON_FIELDS))
-            ok = ((muons["pt2"] > pt_min) & (np.abs(muons["eta1"]) < eta_max) & (np.abs(muons["eta2"]) < eta_max)
-                  & (mu_mass >= m["signal_region"][0]) & (mu_mass < m["signal_region"][1]))
+            in_window = np.zeros(len(mu_mass), bool)
+            for low, high in windows:
+                in_window |= (mu_mass >= low) & (mu_mass < high)
+            ok = (muons["pt2"] > pt_min) & (np.abs(muons["eta1"]) < eta_max) & (np.abs(muons["eta2"]) < eta_max)
             part.update({f"{name}/{f}": v for f, v in muons.items()})
-            part[f"{name}/mass"], part[f"{name}/selected"] = mu_mass, ok
+            part[f"{name}/mass"], part[f"{name}/selected"] = mu_mass, ok & in_window
         parts.append(part)
-    merged = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+def write_events(output, events: dict[str, np.ndarray], channel: str, checkpoints) -> None:
     with atomic_output(output) as tmp, h5py.File(tmp, "w") as f:
-        for key, value in merged.items():
+        for key, value in events.items():
             f.create_dataset(key, data=value)
         f.attrs["channel"] = channel
         f.attrs["checkpoints"] = [str(c) for c in checkpoints]
+
+
+def generate(checkpoints, data_paths, channel: str, cfg: dict, selections_path, output) -> dict:
+    gen, m = cfg["generator"], cfg["mass"]
+    data = read_dimuons(data_paths)
+    sb = (data.region == REGION_SB) & (data.channel == CHANNELS[channel])
+    rng = np.random.default_rng(gen["seed"])
+    masses = [background_masses(data.mass[sb], cfg, gen["events_per_model"], rng) for _ in checkpoints]
+    merged = generate_events(checkpoints, masses, channel, gen["steps"], gen["seed"], muon_cuts(selections_path),
+                             [m["signal_region"]])
+    write_events(output, merged, channel, checkpoints)
     return {"events": len(merged["model"]), "selected_raw": int(merged["raw/selected"].sum()),
             "selected_calibrated": int(merged["calibrated/selected"].sum()),
             "median_calibration_magnitude": float(np.median(merged["calibration_magnitude"]))}

@@ -16,6 +16,15 @@ DEMO = REPO / "config/cathode/demo.yaml"
 def test_demo_config_loads():
     cfg = load_config(DEMO)
     assert cfg["mass"]["sr_edges"] == 12 and cfg["generator"]["folds"] == 5
+    assert len(cfg["streams"]["nosignal"]) >= 2  # independent no-signal samples: the null band
+
+
+def test_a_single_nosignal_stream_becomes_a_list(tmp_path):
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["streams"]["nosignal"] = "dimuon_nosignal"
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert load_config(path)["streams"]["nosignal"] == ["dimuon_nosignal"]
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -24,6 +33,9 @@ def test_demo_config_loads():
     (lambda c: c["all"].update(variants=["nope"]), "all.variants"),
     (lambda c: c["study"].update(pairs=[["os", "xx"]]), "study.pairs"),
     (lambda c: c["mass"].update(signal_region=[4.0, 10.6]), "mass.signal_region"),
+    (lambda c: c["streams"].update(nosignal=[]), "streams.nosignal"),
+    (lambda c: c["all"].update(diagnostics=["xx"]), "all.diagnostics"),
+    (lambda c: c["generator"].update(diagnostic_events_per_model=0), "generator.diagnostic_events_per_model"),
 ])
 def test_bad_values_name_the_key(tmp_path, edit, message):
     cfg = yaml.safe_load(DEMO.read_text())

@@ -32,12 +32,21 @@ def planned_jobs(workdir: Path, target: str) -> list:
 
 def test_all_runs_one_size_and_study_runs_the_grid(tmp_path):
     settings = yaml.safe_load((REPO / "config" / "ttbar_qe" / "ttbar_qe.yaml").read_text())
-    demo = [j for j in planned_jobs(tmp_path / "all", "all") if j.rule.name.startswith("ttbar_qe")]
+    every = planned_jobs(tmp_path / "all", "all")
+    demo = [j for j in every if j.rule.name.startswith("ttbar_qe")]
     counts = Counter(j.rule.name for j in demo)
     assert counts["ttbar_qe_closure"] == 1 and counts["ttbar_qe_baseline"] == 2
     runs = {(j.wildcards["variant"], j.wildcards["size"]) for j in demo if j.rule.name == "ttbar_qe_finetune"}
     assert runs == {(v, str(settings["demo_size"])) for v in settings["demo_variants"]}
     assert counts["ttbar_qe_figures"] == 1
+    # issue 14: the demo fine-tunes' Delta D under JES and soft-MET pseudo-experiments, read out by
+    # analyses.ttbar_qe.systematics with the response's generated spin state
+    readout = [j for j in every if j.rule.name == "syst_readout_ttbar_qe"]
+    assert len(readout) == 1 and "--response-model" in readout[0].shellcmd
+    sources = {j.wildcards["syst_source"] for j in every
+               if j.rule.name == "syst_batch" and j.wildcards["syst_analysis"] == "ttbar_qe"}
+    assert sources == {"jes", "soft_met"}
+    assert sum(j.rule.name == "syst_summary_ttbar_qe_demo" for j in every) == 1
 
     study = [j for j in planned_jobs(tmp_path / "study", "ttbar_study") if j.rule.name == "ttbar_qe_finetune"]
     grid = {(j.wildcards["variant"], j.wildcards["size"], j.wildcards["seed"]) for j in study}

@@ -19,23 +19,33 @@ if CATHODE:
         sys.exit(f"evenet: config error: {err}")
     CATHODE_FOLDS = list(range(CC["generator"]["folds"]))
 
+    # stream keys of the results: "data", and one per no-signal sample ("nosignal", "nosignal2", ...)
+    CATHODE_NOSIGNAL = ["nosignal" if i == 0 else f"nosignal{i + 1}" for i in range(len(CC["streams"]["nosignal"]))]
+
     def cathode_stream_files(key):
-        return stream_files(CC["streams"][key])
+        if key == "data":
+            return stream_files(CC["streams"]["data"])
+        return stream_files(CC["streams"]["nosignal"][CATHODE_NOSIGNAL.index(key)])
 
     def cathode_runs(block, prefix):
-        """result.json paths of a block's configurations (data stream), plus OS->OS on the no-signal stream."""
+        """result.json paths of a block's configurations (data stream), plus OS->OS pooled over the no-signal samples."""
         b = CC[block]
         out = []
         for variant in b["variants"]:
             for cal in b["calibrated"]:
                 tag = "calibrated" if cal else "raw"
                 out += [f"results/cathode/{prefix}data/{variant}/{tag}/{tr}_{te}/result.json" for tr, te in b["pairs"]]
-                out.append(f"results/cathode/{prefix}nosignal/{variant}/{tag}/os_os/result.json")
+                out.append(f"results/cathode/{prefix}null/{variant}/{tag}/os_os/result.json")
         return out
 
+    def cathode_diagnostics(block):
+        b = CC[block]
+        return expand("results/cathode/diagnostics/{variant}_{channel}/result.json", variant=b["variants"],
+                      channel=b["diagnostics"])
+
     def cathode_outputs():
-        return cathode_runs("all", "") + expand("results/cathode/figures/{name}.png",
-                                                name=["significance", "calibration", "spectra"])
+        return cathode_runs("all", "") + cathode_diagnostics("all") + expand(
+            "results/cathode/figures/{name}.png", name=["significance", "calibration", "spectra"])
 
     rule cathode_fold:
         input:
@@ -132,7 +142,7 @@ if CATHODE:
                    category="CATHODE", caption="../report/cathode_result.rst"),
         wildcard_constraints:
             prefix="(study/)?",
-            stream="data|nosignal",
+            stream="data|nosignal\\d*",
             cal="calibrated|raw",
             train="os|ss",
             test="os|ss",
@@ -148,6 +158,51 @@ if CATHODE:
             "python -m analyses.cathode.search --data {input.data:q} --generated {input.generated:q}"
             " --train {wildcards.train} --test {wildcards.test} {params.calibrated} {params.counts}"
             " --config {input.config:q} --label {params.label:q} --output {output:q} > {log:q} 2>&1"
+
+    rule cathode_null:
+        input:
+            results=lambda w: expand("results/cathode/{prefix}{stream}/{variant}/{cal}/os_os/result.json",
+                                     prefix=w.prefix, stream=CATHODE_NOSIGNAL, variant=w.variant, cal=w.cal),
+            config=CATHODE["config"],
+        output:
+            report("results/cathode/{prefix}null/{variant}/{cal}/os_os/result.json",
+                   category="CATHODE", caption="../report/cathode_result.rst"),
+        wildcard_constraints:
+            prefix="(study/)?",
+            cal="calibrated|raw",
+        params:
+            label=lambda w: f"{w.variant} {w.cal} nosignal",
+        log:
+            "logs/cathode/{prefix}null_{variant}_{cal}.log",
+        shell:
+            "python -m analyses.cathode.null --results {input.results:q} --config {input.config:q}"
+            " --label {params.label:q} --output {output:q} > {log:q} 2>&1"
+
+    rule cathode_diagnose:
+        input:
+            checkpoints=expand("results/cathode/models/{{variant}}/{{channel}}/fold{fold}/last.ckpt", fold=CATHODE_FOLDS),
+            generated="results/cathode/generated/{variant}_{channel}.h5",
+            data=cathode_stream_files("data"),
+            nosignal=cathode_stream_files("nosignal"),
+            config=CATHODE["config"],
+            selections=config["selections"],
+        output:
+            result="results/cathode/diagnostics/{variant}_{channel}/result.json",
+            figures=report(expand("results/cathode/diagnostics/{{variant}}_{{channel}}/features.{ext}",
+                                  ext=["png", "pdf"]), category="CATHODE", caption="../report/cathode_diagnostics.rst"),
+        wildcard_constraints:
+            variant="|".join(CC["variants"]),
+            channel="os|ss",
+        threads: 1
+        log:
+            "logs/cathode/diagnose_{variant}_{channel}.log",
+        benchmark:
+            "benchmarks/cathode/diagnose_{variant}_{channel}.tsv"
+        shell:
+            "python -m analyses.cathode.diagnose --checkpoints {input.checkpoints:q} --data {input.data:q}"
+            " --nosignal {input.nosignal:q} --generated {input.generated:q} --channel {wildcards.channel}"
+            " --config {input.config:q} --selections {input.selections:q} --label {wildcards.variant}"
+            " --threads {threads} --output {output.result:q} > {log:q} 2>&1"
 
     rule cathode_oracle:
         input:
@@ -182,6 +237,7 @@ if CATHODE:
     rule cathode_study_figures:
         input:
             unpack(lambda w: cathode_figure_inputs("study/")),
+            diagnostics=cathode_diagnostics("study"),
             oracle=["results/cathode/study/data/oracle/calibrated/os_os/result.json",
                     "results/cathode/study/data/oracle/calibrated/ss_ss/result.json"],
             config=CATHODE["config"],

@@ -143,6 +143,7 @@ if SYST:
             params:
                 predictions=" ".join(f"{m}={p}" for m, p in syst_ttqe_nominal_predictions().items()),
                 xsec=config["samples"][_TTQE["data"]]["xsec_pb"],
+                model=shlex.quote(as_json(ttqe_injected(_TTQE["response"]))),
             log:
                 "logs/systematics/ttbar_qe/readout_{syst_scale}.log",
             benchmark:
@@ -150,7 +151,7 @@ if SYST:
             shell:
                 "python -m analyses.ttbar_qe.systematics --config {input.config:q}"
                 " --response-generated {input.response_generated:q} --response-pointcloud {input.response_pointcloud:q}"
-                " --data-generated {input.data_generated:q} --xsec-pb {params.xsec}"
+                " --data-generated {input.data_generated:q} --response-model {params.model} --xsec-pb {params.xsec}"
                 " --nominal-predictions {params.predictions} --batches {input.nominal:q} {input.batches:q}"
                 " --output {output:q} > {log:q} 2>&1"
 
