@@ -58,22 +58,25 @@ class LayerScale(nn.Module):
 
 
 class StochasticDepth(nn.Module):
-    """Drop a whole residual branch per event with probability ``p`` during training."""
+    """Residual ``x + branch * scale`` whose branch is dropped per event with probability ``p``
+    during training (kept branches scaled by 1 / (1 - p)); one ``addcmul``."""
 
     def __init__(self, p: float):
         super().__init__()
         self.p = p
 
-    def forward(self, x: Tensor, packing: Packing | None = None) -> Tensor:
-        """``x``: (B, ...) per event, or packed tokens (T, ...) of ``packing`` (one draw per event)."""
-        if not self.training or self.p == 0.0:
-            return x
-        keep = 1.0 - self.p
-        events = x.shape[0] if packing is None else packing.batch
-        draw = torch.bernoulli(torch.full((events,), keep, device=x.device, dtype=x.dtype)) / keep
-        if packing is not None:
-            draw = packing.per_event(draw)
-        return x * draw.view(-1, *(1,) * (x.ndim - 1))
+    def forward(self, x: Tensor, branch: Tensor, scale: Tensor, packing: Packing | None = None) -> Tensor:
+        """``x``, ``branch``: (B, ...) per event, or packed tokens (T, ...) of ``packing`` (one draw per
+        event); ``scale``: broadcastable to ``branch`` (a LayerScale's gamma)."""
+        factor = scale
+        if self.training and self.p > 0.0:
+            keep = 1.0 - self.p
+            events = x.shape[0] if packing is None else packing.batch
+            draw = torch.bernoulli(torch.full((events,), keep, device=x.device, dtype=x.dtype)) / keep
+            if packing is not None:
+                draw = packing.per_event(draw)
+            factor = draw.view(-1, *(1,) * (x.ndim - 1)) * scale
+        return torch.addcmul(x, branch, factor)
 
 
 class EventFeatureDrop(nn.Module):
@@ -132,10 +135,15 @@ class GRUGate(nn.Module):
         self.gate_bias = nn.Parameter(torch.full((dim,), gate_bias))
 
     def forward(self, update: Tensor, residual: Tensor) -> Tensor:
-        r = torch.sigmoid(self.w_r(update) + self.u_r(residual))
-        z = torch.sigmoid(self.w_z(update) + self.u_z(residual) - self.gate_bias)
-        h = torch.tanh(self.w_g(update) + self.u_g(r * residual))
-        return (1.0 - z) * residual + z * h
+        """Each u-product is added inside its matrix product (addmm), the gate bias folded into
+        w_z's bias, and (1 - z) residual + z h is one lerp."""
+        shape = residual.shape
+        update, residual = update.reshape(-1, shape[-1]), residual.reshape(-1, shape[-1])
+        r = torch.sigmoid(torch.addmm(self.w_r(update), residual, self.u_r.weight.t()))
+        z = F.linear(update, self.w_z.weight, self.w_z.bias - self.gate_bias)
+        z = torch.addmm(z, residual, self.u_z.weight.t())
+        h = torch.tanh(torch.addmm(self.w_g(update), r * residual, self.u_g.weight.t()))
+        return torch.lerp(residual, h, torch.sigmoid(z)).view(shape)
 
 
 class GatedMLPBlock(nn.Module):
