@@ -27,6 +27,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pyhf
 import yaml
 
 from evenet.errors import InputFileError, UserError, command
@@ -103,10 +104,20 @@ def evaluate(scores: str, signal_file: str, metrics: str, run_config: str | None
         "eps_s": Measurement(sic.eps_s, sic.eps_s_error), "eps_b": Measurement(sic.eps_b, sic.eps_b_error),
     }
     templates = None
+    limit_status = "no signal or no background test events"
     if is_signal.any() and (~is_signal).any():
         templates = ScoreBinning.from_config(binning, "xyh.binning").templates(
             score[is_signal], score[~is_signal], weight[is_signal], weight[~is_signal])
-        mu = expected_upper_limit(templates)
+        try:
+            mu = expected_upper_limit(templates)
+        except pyhf.exceptions.FailedMinimization as err:
+            # A nearly flat score (limits of mu ~ 1e3) can leave Minuit's fit invalid: the
+            # result keeps its other numbers and says why it has no limit.
+            limit_status = f"limit fit failed: {str(err).splitlines()[0]}"
+            log.warning("%s: no expected limit (%s)", output, limit_status)
+            mu = None
+    if templates is not None and mu is not None:
+        limit_status = "ok"
         xsec = cross_section_limit(mu, reference_xsec_pb)
         numbers["mu_limit"] = Measurement(mu.median, low=mu.minus1, high=mu.plus1,
                                           note="expected 95 % CL upper limit on mu (CLs, asymptotic; band +-1 sigma)")
@@ -121,7 +132,7 @@ def evaluate(scores: str, signal_file: str, metrics: str, run_config: str | None
     numbers["background_test_yield"] = Measurement(float(weight[~is_signal].sum()),
                                                    float(np.sqrt(np.sum(weight[~is_signal] ** 2))), note="weighted, full luminosity")
     write_result(output, numbers, config, checkpoints, point=point, method=method, seed=seed,
-                 sic_status=sic.reason if not sic.ok else "ok",
+                 sic_status=sic.reason if not sic.ok else "ok", limit_status=limit_status,
                  templates=templates.as_dict() if templates is not None else None)
     log.info("%s: max SIC %.3f +- %.3f (%s)", output, sic.max_sic, sic.max_sic_error, method)
     return {name: m.value for name, m in numbers.items()}

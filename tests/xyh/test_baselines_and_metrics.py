@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import h5py
 import numpy as np
 import pandas as pd
+import pyhf
 import pytest
 import yaml
 
@@ -107,3 +109,26 @@ def test_result_of_a_known_sample(tmp_path):
     assert result.numbers["max_sic"].error == pytest.approx(expected.max_sic_error)
     assert result.numbers["xsec_limit"].unit == "pb"
     assert result.numbers["xsec_limit"].low < result.numbers["xsec_limit"].value < result.numbers["xsec_limit"].high
+
+
+def test_failed_limit_fit_keeps_the_other_numbers(tmp_path, monkeypatch):
+    """pyhf's fit can fail on a nearly flat score: the result is written without a limit and says why."""
+    rng = np.random.default_rng(6)
+    score = rng.uniform(0.0, 1.0, 440)
+    label = np.concatenate([np.ones(40, int), np.zeros(400, int)])
+    write_scores(tmp_path / "scores.h5", score, label, np.ones(440, np.float32))
+    with h5py.File(tmp_path / "signal.h5", "w") as f:
+        f[f"{S.META}/split"] = np.array([0, 1, 2], np.uint8)
+    (tmp_path / "metrics.json").write_text(json.dumps({"steps": 10, "steps_to_min_val_loss": 5}))
+
+    def failed(templates):
+        raise pyhf.exceptions.FailedMinimization(SimpleNamespace(message="Optimization terminated successfully."))
+
+    monkeypatch.setattr(evaluate, "expected_upper_limit", failed)
+    numbers = evaluate.evaluate(
+        str(tmp_path / "scores.h5"), str(tmp_path / "signal.h5"), str(tmp_path / "metrics.json"), None,
+        str(tmp_path / "result.json"), signal_label=1, test_fraction=1.0, min_background=10.0,
+        reference_xsec_pb=1.0, reference_batch=256, binning={"bins": 4}, point={"MX": 300, "MY": 60},
+        method="param_scratch", seed=2, config={}, checkpoints={})
+    assert "mu_limit" not in numbers and "xsec_limit" not in numbers and "max_sic" in numbers
+    assert read_result(tmp_path / "result.json").extra["limit_status"].startswith("limit fit failed")
