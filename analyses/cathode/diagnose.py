@@ -45,7 +45,7 @@ from analyses.cathode.config import CHANNELS, load_config
 from analyses.cathode.features import Dimuons, features, read_dimuons
 from analyses.cathode.generate import generate_events, muon_cuts
 from analyses.cathode.search import read_generated
-from evenet.errors import UserError
+from evenet.errors import UserError, command
 from evenet.plots.figures import new_figure, save_figure
 from evenet.results import Measurement, write_result
 from evenet.selection.dimuon import REGION_SB, REGION_SR
@@ -163,6 +163,7 @@ def diagnose(checkpoints, data_paths, nosignal_paths, generated_path, channel: s
     return {"comparisons": out, "samples": samples}
 
 
+@command("python -m analyses.cathode.diagnose")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoints", nargs="+", required=True, help="one generator checkpoint per fold")
@@ -179,23 +180,19 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    try:
-        cfg = load_config(args.config)
-        d = diagnose(args.checkpoints, args.data, args.nosignal, args.generated, args.channel, cfg, args.selections)
-        c = d["comparisons"]
-        numbers = {f"auc_{key}": Measurement(v["auc"], note=f"out-of-fold BDT AUC, {v['n_data']} data vs "
-                                                            f"{v['n_generated']} generated events")
-                   for key, v in c.items() if isinstance(v, dict) and "auc" in v}
-        numbers["sb_median_calibration_magnitude"] = Measurement(c["sb_median_calibration_magnitude"])
-        numbers["raw_mass_response"] = Measurement(c["raw_mass_response"], note="slope of generated on conditioning "
-                                                   "mass in the sidebands (1: follows it, 0: ignores it)")
-        write_result(args.output, numbers, cfg, args.checkpoints, comparisons=c,
-                     configuration={"label": args.label, "channel": args.channel, "generated": args.generated})
-        feature_figure(d["samples"], cfg["classifier"]["features"], f"{args.label} {args.channel.upper()}",
-                       Path(args.output).parent / "features")
-    except UserError as err:
-        print(f"cathode diagnose: {err}", file=sys.stderr)
-        return 1
+    cfg = load_config(args.config)
+    d = diagnose(args.checkpoints, args.data, args.nosignal, args.generated, args.channel, cfg, args.selections)
+    c = d["comparisons"]
+    numbers = {f"auc_{key}": Measurement(v["auc"], note=f"out-of-fold BDT AUC, {v['n_data']} data vs "
+                                                        f"{v['n_generated']} generated events")
+               for key, v in c.items() if isinstance(v, dict) and "auc" in v}
+    numbers["sb_median_calibration_magnitude"] = Measurement(c["sb_median_calibration_magnitude"])
+    numbers["raw_mass_response"] = Measurement(c["raw_mass_response"], note="slope of generated on conditioning "
+                                               "mass in the sidebands (1: follows it, 0: ignores it)")
+    write_result(args.output, numbers, cfg, args.checkpoints, comparisons=c,
+                 configuration={"label": args.label, "channel": args.channel, "generated": args.generated})
+    feature_figure(d["samples"], cfg["classifier"]["features"], f"{args.label} {args.channel.upper()}",
+                   Path(args.output).parent / "features")
     print(" ".join(f"{k}={v.value:.3f}" for k, v in numbers.items()) + f" -> {args.output}")
     return 0
 

@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 
 from analyses.cathode.config import load_config
-from evenet.errors import UserError
+from evenet.errors import command
 from evenet.plots.figures import new_figure, save_figure
 from evenet.plots.labels import mass_label
 from evenet.results import read_result
@@ -101,6 +101,7 @@ def spectra_figure(result, output: Path) -> None:
                 "pseudo-experiment of median significance); error bars sqrt(sum of squared weights).")
 
 
+@command("python -m analyses.cathode.figures")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--results", nargs="+", required=True)
@@ -108,19 +109,15 @@ def main(argv=None) -> int:
     p.add_argument("--config", required=True)
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
-    try:
-        load_config(args.config)
-        results = [read_result(path) for path in args.results]
-        output = Path(args.output)
-        output.mkdir(parents=True, exist_ok=True)
-        significance_figure(results, output)
-        calibration_figure(args.generated, output)
-        first_os = [r for r in results if r.extra["configuration"]["train"] == r.extra["configuration"]["test"] == "os"
-                    and not r.extra["configuration"]["label"].endswith("nosignal")]
-        spectra_figure((first_os or results)[0], output)
-    except UserError as err:
-        print(f"cathode figures: {err}", file=sys.stderr)
-        return 1
+    load_config(args.config)
+    results = [read_result(path) for path in args.results]
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    significance_figure(results, output)
+    calibration_figure(args.generated, output)
+    first_os = [r for r in results if r.extra["configuration"]["train"] == r.extra["configuration"]["test"] == "os"
+                and not r.extra["configuration"]["label"].endswith("nosignal")]
+    spectra_figure((first_os or results)[0], output)
     print(f"figures -> {args.output}")
     return 0
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from analyses.cathode.config import CHANNELS, load_config
 from evenet.atomic import atomic_output
-from evenet.errors import UserError
+from evenet.errors import UserError, command
 from evenet.pointcloud.schema import SPLIT_CODES
 from evenet.pointcloud.split import event_uniform
 from evenet.selection.dimuon import REGION_SB
@@ -68,6 +68,7 @@ def write_fold(paths, channel: str, fold: int, folds: int, val_fraction: float, 
     return n
 
 
+@command("python -m analyses.cathode.folds")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", nargs="+", required=True, help="point-cloud HDF5 files of the data stream")
@@ -76,15 +77,11 @@ def main(argv=None) -> int:
     p.add_argument("--config", required=True, help="cathode YAML (config/cathode/demo.yaml)")
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
-    try:
-        cfg = load_config(args.config)
-        gen = cfg["generator"]
-        if not 0 <= args.fold < gen["folds"]:
-            raise UserError(f"--fold {args.fold}: outside 0..{gen['folds'] - 1} (generator.folds)")
-        n = write_fold(args.data, args.channel, args.fold, gen["folds"], gen["val_fraction"], gen["seed"], args.output)
-    except UserError as err:
-        print(f"cathode folds: {err}", file=sys.stderr)
-        return 1
+    cfg = load_config(args.config)
+    gen = cfg["generator"]
+    if not 0 <= args.fold < gen["folds"]:
+        raise UserError(f"--fold {args.fold}: outside 0..{gen['folds'] - 1} (generator.folds)")
+    n = write_fold(args.data, args.channel, args.fold, gen["folds"], gen["val_fraction"], gen["seed"], args.output)
     print(f"{n} sideband events ({args.channel}, fold {args.fold}) -> {args.output}")
     return 0
 

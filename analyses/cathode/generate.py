@@ -35,7 +35,7 @@ import yaml
 from analyses.cathode.config import CHANNELS, load_config
 from analyses.cathode.features import ordered, pair_mass, read_dimuons
 from evenet.atomic import atomic_output
-from evenet.errors import ConfigError, UserError
+from evenet.errors import ConfigError, UserError, command
 from evenet.model.config import GLOBAL_FEATURES, SOURCE_FEATURES
 from evenet.physics.dimuon_calibration import calibrate_pairs
 from evenet.selection.dimuon import REGION_SB
@@ -155,6 +155,7 @@ def _pt_eta_phi(p4: np.ndarray):
     return pt, np.arcsinh(p4[:, 3] / pt), np.arctan2(p4[:, 2], p4[:, 1])
 
 
+@command("python -m analyses.cathode.generate")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoints", nargs="+", required=True, help="one generator checkpoint per fold")
@@ -168,12 +169,8 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    try:
-        summary = generate(args.checkpoints, args.data, args.channel, load_config(args.config), args.selections,
-                           args.output)
-    except UserError as err:
-        print(f"cathode generate: {err}", file=sys.stderr)
-        return 1
+    summary = generate(args.checkpoints, args.data, args.channel, load_config(args.config), args.selections,
+                       args.output)
     print(f"{summary} -> {args.output}")
     return 0
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from analyses.cathode.config import load_config
 from analyses.cathode.search import band
-from evenet.errors import UserError
+from evenet.errors import UserError, command
 from evenet.results import Measurement, read_result, write_result
 
 
@@ -44,6 +44,7 @@ def pool(results) -> dict:
             "per_sample_median_significance": per_sample, "per_sample_bump_hunt": bump}
 
 
+@command("python -m analyses.cathode.null")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--results", nargs="+", required=True, help="search result.json of each no-signal sample")
@@ -51,17 +52,13 @@ def main(argv=None) -> int:
     p.add_argument("--label", default="", help="configuration name written to the result")
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
-    try:
-        cfg = load_config(args.config)
-        results = [read_result(path) for path in args.results]
-        out = pool(results)
-        first = results[0].extra["configuration"]
-        configuration = {**first, "label": args.label, "samples": args.results}
-        checkpoints = sorted({c.path for r in results for c in r.checkpoints})
-        write_result(args.output, out.pop("numbers"), cfg, checkpoints, configuration=configuration, **out)
-    except UserError as err:
-        print(f"cathode null: {err}", file=sys.stderr)
-        return 1
+    cfg = load_config(args.config)
+    results = [read_result(path) for path in args.results]
+    out = pool(results)
+    first = results[0].extra["configuration"]
+    configuration = {**first, "label": args.label, "samples": args.results}
+    checkpoints = sorted({c.path for r in results for c in r.checkpoints})
+    write_result(args.output, out.pop("numbers"), cfg, checkpoints, configuration=configuration, **out)
     print(f"pooled null of {len(args.results)} samples -> {args.output}")
     return 0
 

@@ -20,23 +20,20 @@ import numpy as np
 from analyses.cathode.config import CHANNELS
 from analyses.cathode.features import read_dimuons
 from evenet.atomic import atomic_output
-from evenet.errors import UserError
+from evenet.errors import command
 from evenet.selection.dimuon import REGION_SR
 
 MUON_FIELDS = ("pt1", "eta1", "phi1", "pt2", "eta2", "phi2")
 
 
+@command("python -m analyses.cathode.oracle")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", nargs="+", required=True, help="point-cloud HDF5 of a stream without signal")
     p.add_argument("--channel", required=True, choices=sorted(CHANNELS))
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
-    try:
-        d = read_dimuons(args.data)
-    except UserError as err:
-        print(f"cathode oracle: {err}", file=sys.stderr)
-        return 1
+    d = read_dimuons(args.data)
     d = d.take((d.region == REGION_SR) & (d.channel == CHANNELS[args.channel]))
     with atomic_output(args.output) as tmp, h5py.File(tmp, "w") as f:
         f["model"] = np.zeros(len(d), int)

@@ -39,7 +39,7 @@ import numpy as np
 from analyses.cathode.classifier import auc, kfold_scores
 from analyses.cathode.config import CHANNELS, load_config
 from analyses.cathode.features import Dimuons, features, read_dimuons
-from evenet.errors import InputFileError, UserError
+from evenet.errors import InputFileError, UserError, command
 from evenet.results import Measurement, write_result
 from evenet.selection.dimuon import REGION_SB, REGION_SR
 from evenet.stats.bumphunt import bump_hunt, mass_edges
@@ -127,6 +127,7 @@ def run(data: Dimuons, generated: Dimuons, model: np.ndarray, cfg: dict, train: 
             "spectra": {"before": reference.as_dict(), "after": median.as_dict()}}
 
 
+@command("python -m analyses.cathode.search")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", nargs="+", required=True, help="point-cloud HDF5 of the searched stream")
@@ -140,21 +141,17 @@ def main(argv=None) -> int:
     p.add_argument("--label", default="", help="configuration name written to the result")
     p.add_argument("--output", required=True, help="result.json")
     args = p.parse_args(argv)
-    try:
-        cfg = load_config(args.config)
-        pe = cfg["pseudo_experiments"]
-        boot, res = args.bootstraps or pe["bootstraps"], args.resamplings or pe["resamplings"]
-        generated, model = read_generated(args.generated, args.calibrated)
-        out = run(read_dimuons(args.data), generated, model, cfg, args.train, args.test, boot, res)
-        with h5py.File(args.generated, "r") as f:
-            checkpoints = [str(c) for c in f.attrs["checkpoints"]]
-        configuration = {"label": args.label, "train": args.train, "test": args.test, "calibrated": args.calibrated,
-                         "bootstraps": boot, "resamplings": res, "data": args.data, "generated": args.generated}
-        write_result(args.output, out["numbers"], cfg, checkpoints, configuration=configuration,
-                     significances=out["significances"], aucs=out["aucs"], spectra=out["spectra"])
-    except UserError as err:
-        print(f"cathode search: {err}", file=sys.stderr)
-        return 1
+    cfg = load_config(args.config)
+    pe = cfg["pseudo_experiments"]
+    boot, res = args.bootstraps or pe["bootstraps"], args.resamplings or pe["resamplings"]
+    generated, model = read_generated(args.generated, args.calibrated)
+    out = run(read_dimuons(args.data), generated, model, cfg, args.train, args.test, boot, res)
+    with h5py.File(args.generated, "r") as f:
+        checkpoints = [str(c) for c in f.attrs["checkpoints"]]
+    configuration = {"label": args.label, "train": args.train, "test": args.test, "calibrated": args.calibrated,
+                     "bootstraps": boot, "resamplings": res, "data": args.data, "generated": args.generated}
+    write_result(args.output, out["numbers"], cfg, checkpoints, configuration=configuration,
+                 significances=out["significances"], aucs=out["aucs"], spectra=out["spectra"])
     z = out["numbers"]["significance"]
     print(f"{args.label} {args.train}->{args.test}: Z = {z.value:.2f} [{z.low:.2f}, {z.high:.2f}], "
           f"bump hunt {out['numbers']['bump_hunt_significance'].value:.2f} -> {args.output}")

@@ -28,7 +28,7 @@ import numpy as np
 from analyses.ttbar_qe.events import read_parton_truth, read_pointcloud
 from analyses.ttbar_qe.measure import json_config, load_config, measure, place, setup_from, spin_model
 from analyses.ttbar_qe.reconstruct import truth_reconstruction
-from evenet.errors import ConfigError, InputFileError
+from evenet.errors import ConfigError, command
 from evenet.physics.spin import AXES, CONVENTION, from_generator_convention, lepton_cosines, marker_d, spin_coefficients
 from evenet.results import Measurement, write_result
 
@@ -115,13 +115,10 @@ def run(args) -> Path:
                         threshold_bin=tb, method="truth pairing + truth neutrinos")
 
 
+@command("python -m analyses.ttbar_qe.closure")
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        path = run(args)
-    except (ConfigError, InputFileError) as err:
-        print(f"analyses.ttbar_qe.closure: {err}", file=sys.stderr)
-        return 2
+    path = run(args)
     print(f"wrote {path}")
     return 0
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evenet.errors import InputFileError
+from evenet.errors import InputFileError, command
 from evenet.plots.figures import new_figure, save_figure
 from evenet.results import read_result
 
@@ -124,14 +124,11 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+@command("python -m analyses.ttbar_qe.figures")
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        fig4(collect(args.runs), read_result(args.analytic), read_result(args.truth), args.output)
-        fig8(args.metrics, args.output)
-    except InputFileError as err:
-        print(f"analyses.ttbar_qe.figures: {err}", file=sys.stderr)
-        return 2
+    fig4(collect(args.runs), read_result(args.analytic), read_result(args.truth), args.output)
+    fig8(args.metrics, args.output)
     return 0
 
 

@@ -23,7 +23,7 @@ from analyses.ttbar_qe.reconstruct import (Reconstruction, analytic_reconstructi
                                            truth_reconstruction)
 from analyses.ttbar_qe.spin_reweighting import FAMILIES, generator_correlation, response_weights
 from analyses.ttbar_qe.spin_unfolding import SpinUnfolder, UnfoldingSetup
-from evenet.errors import ConfigError, InputFileError
+from evenet.errors import ConfigError, InputFileError, command
 from evenet.physics.spin import (AXES, CONVENTION, atlas_d, lepton_cosines, mass, marker_d, products,
                                  relative_precision)
 from evenet.results import Measurement, write_result
@@ -288,13 +288,10 @@ def run(args) -> Path:
                         label=args.label, **result["extra"])
 
 
+@command("python -m analyses.ttbar_qe.measure")
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        path = run(args)
-    except (ConfigError, InputFileError) as err:
-        print(f"analyses.ttbar_qe.measure: {err}", file=sys.stderr)
-        return 2
+    path = run(args)
     print(f"wrote {path}")
     return 0
 

@@ -21,12 +21,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from analyses.ttbar_qe.events import read_parton_truth, read_pointcloud
 from analyses.ttbar_qe.measure import load_config, measure, place, read_predictions, reconstruct, setup_from, spin_model
 from evenet.atomic import atomic_output
-from evenet.errors import ConfigError, InputFileError
+from evenet.errors import ConfigError, command
 from evenet.systematics.summary import read_records
 
 
@@ -82,13 +81,10 @@ def run(args) -> Path:
     return Path(args.output)
 
 
+@command("python -m analyses.ttbar_qe.systematics")
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        path = run(args)
-    except (ConfigError, InputFileError) as err:
-        print(f"analyses.ttbar_qe.systematics: {err}", file=sys.stderr)
-        return 2
+    path = run(args)
     print(f"wrote {path}")
     return 0
 
