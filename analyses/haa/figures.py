@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evenet.errors import InputFileError, command
 from evenet.plots.figures import new_figure, save_figure
 from evenet.results import read_result
 
@@ -42,13 +43,16 @@ def draw(ax, table: list[dict], quantity: str, ylabel: str, models=None) -> None
     ax.set_ylabel(ylabel)
 
 
+@command("python -m analyses.haa.figures")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("summary", type=Path, help="result.json of analyses.haa.summarize")
     p.add_argument("--output", required=True, help="path prefix: <prefix>_fig3, <prefix>_fig8")
     args = p.parse_args(argv)
     result = read_result(args.summary)
-    table = result.extra["table"]
+    table = result.extra.get("table")
+    if not isinstance(table, list) or not table:
+        raise InputFileError(f"{args.summary}: no `table` of runs (not a summary of analyses.haa.summarize)")
     seeds = sorted({len(r["seeds"]) for r in table})
 
     figure, axes = new_figure(ncols=2, figsize=(16, 7))

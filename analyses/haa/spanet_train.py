@@ -1,8 +1,10 @@
 """Train SPANet 2.1.1 (the released package) on exported events and write its test predictions.
 
-Runs in the SPANet side environment (``.venv-spanet/bin/python -m analyses.haa.spanet_train``,
-built by ``make spanet-env``), so it imports no ``evenet``. SPANet's own ``spanet.train``
-fails with the pinned versions; its ``JetReconstructionModel(Options(...))`` trained by a
+Runs in the SPANet side environment (``PYTHONPATH=src .venv-spanet/bin/python -m
+analyses.haa.spanet_train``, built by ``make spanet-env``), so of ``evenet`` it imports only
+``evenet.errors`` (standard library only; ``src`` on the path): bad input ends the run as
+it ends the other analysis scripts, with one line ``<prog>: error: ...`` and exit status 2.
+SPANet's own ``spanet.train`` fails with the pinned versions; its ``JetReconstructionModel(Options(...))`` trained by a
 ``pytorch_lightning.Trainer`` works. Inputs are the files of ``evenet export spanet``
 (train: the training subset; val: the validation split; test: the test split).
 
@@ -33,6 +35,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from evenet.errors import ConfigError, InputFileError, command
+
 CARRIED = ("CLASSIFICATIONS/EVENT/process", "WEIGHTS/weight", "META/run", "META/luminosityBlock", "META/event",
            "META/split", "META/file")
 
@@ -62,9 +66,15 @@ def make_options(args):
     options.num_dataloader_workers = 1
     options.verbose_output = False
     options.optimizer = "AdamW"
-    for key, value in json.loads(args.options).items():
+    try:
+        overrides = json.loads(args.options)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"--options: not JSON ({err.msg})") from None
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"--options: not a JSON mapping: {args.options}")
+    for key, value in overrides.items():
         if not hasattr(options, key):
-            raise SystemExit(f"spanet_train: --options: SPANet has no option {key!r}")
+            raise ConfigError(f"--options: SPANet has no option {key!r}")
         setattr(options, key, value)
     return options
 
@@ -105,9 +115,9 @@ def baseline_model_class():
     weights are untouched. The skipped batches are counted in spanet.json; a run that skips
     most of its batches has really diverged and stops.
 
-    A training set smaller than one batch (the binomial subset of a small training size can
-    be) trains as one partial batch per epoch, as EveNet's does: SPANet would drop it, train
-    no step, and schedule a zero learning rate (its steps per epoch round down to 0). A run
+    A training set smaller than one batch (the subset of a small training size can be)
+    trains as one partial batch per epoch, as EveNet's does: SPANet would drop it, train no
+    step, and schedule a zero learning rate (its steps per epoch round down to 0). A run
     that trains no batch at all (a subset without a reconstructable resonance) stops with an
     error rather than report an untrained network."""
     from spanet import JetReconstructionModel
@@ -170,7 +180,7 @@ def write_predictions(path: Path, test_file: str, evaluation, event_info) -> int
     with h5py.File(test_file, "r") as source, h5py.File(path, "w") as out:
         n = len(source["CLASSIFICATIONS/EVENT/process"])
         if len(classification) != n:
-            raise SystemExit(f"spanet_train: {len(classification)} predictions for {n} test events")
+            raise RuntimeError(f"{len(classification)} SPANet predictions for {n} test events of {test_file}")
         out.attrs["files"] = source.attrs["files"]
         out.attrs["split"] = source.attrs["split"]
         out.attrs["n_events"] = n
@@ -183,8 +193,12 @@ def write_predictions(path: Path, test_file: str, evaluation, event_info) -> int
     return n
 
 
+@command("python -m analyses.haa.spanet_train")
 def main(argv=None) -> int:
     args = parse_args(argv)
+    for name in ("event_info", "train", "val", "test"):
+        if not Path(getattr(args, name)).is_file():
+            raise InputFileError(f"--{name.replace('_', '-')} {getattr(args, name)}: no such file")
     import torch
 
     torch.set_num_threads(args.threads)
@@ -211,9 +225,9 @@ def main(argv=None) -> int:
                              num_sanity_val_steps=0, enable_checkpointing=False)
         trainer.fit(model)
         if model.trained_batches == 0:
-            raise SystemExit(f"spanet_train: SPANet trained no batch on the {len(model.training_dataset)} events of"
-                             f" {args.train} ({model.skipped_batches} skipped: no batch had every resonance"
-                             " reconstructable in at least one event, so its assignment loss is 0/0)")
+            raise InputFileError(f"{args.train}: SPANet trained no batch on its {len(model.training_dataset)} events"
+                                 f" ({model.skipped_batches} skipped: no batch had every resonance"
+                                 " reconstructable in at least one event, so its assignment loss is 0/0)")
         if history.best_state is not None:
             model.load_state_dict(history.best_state)
         model.eval()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import h5py
@@ -27,7 +28,8 @@ def test_our_purity_on_spanet_predictions_equals_spanets(haa_stream, tmp_path):
     subprocess.run([str(SPANET_PYTHON), "-m", "analyses.haa.spanet_train", "--event-info", str(tmp_path / "event.yaml"),
                     "--train", str(tmp_path / "train.h5"), "--val", str(tmp_path / "val.h5"),
                     "--test", str(tmp_path / "test.h5"), "--options", json.dumps(TINY), "--output",
-                    str(tmp_path / "run")], cwd=ROOT, check=True, capture_output=True, timeout=600)
+                    str(tmp_path / "run")], cwd=ROOT, check=True, capture_output=True, timeout=600,
+                   env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     spanet = json.loads((tmp_path / "run" / "spanet.json").read_text())["purity"]
     with h5py.File(tmp_path / "run" / "predictions.h5", "r") as p, h5py.File(tmp_path / "test.h5", "r") as t:
         topology = json.loads(t.attrs["topology"])
@@ -42,3 +44,15 @@ def test_our_purity_on_spanet_predictions_equals_spanets(haa_stream, tmp_path):
         assert row.event_purity.value == pytest.approx(spanet[f"Purity/{theirs}/event_purity"], abs=1e-12)
         assert row.particle_purity.value == pytest.approx(spanet[f"Purity/{theirs}/a_purity"], abs=1e-12)
         assert row.event_fraction.value == pytest.approx(spanet[f"Purity/{theirs}/event_proportion"], abs=1e-12)
+
+
+def test_bad_input_ends_with_one_line(tmp_path, capsys):
+    """Checked before SPANet is imported, so this runs in the main environment too."""
+    from analyses.haa import spanet_train
+
+    (tmp_path / "event.yaml").write_text("{}")
+    argv = ["--event-info", str(tmp_path / "event.yaml"), "--train", str(tmp_path / "missing.h5"),
+            "--val", str(tmp_path / "event.yaml"), "--test", str(tmp_path / "event.yaml"), "--output", str(tmp_path / "run")]
+    assert spanet_train.main(argv) == 2
+    assert capsys.readouterr().err == f"python -m analyses.haa.spanet_train: error: --train {tmp_path}/missing.h5: no such file\n"
+    assert not (tmp_path / "run").exists()

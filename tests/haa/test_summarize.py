@@ -49,3 +49,20 @@ def test_seed_spread_and_paired_differences(tmp_path, capsys):
     assert ssl.error == pytest.approx(np.std([-0.5, 0.0], ddof=1))
     assert "particle_purity" not in {k.rsplit("/", 1)[1] for k in numbers if "-scratch" in k}
     assert "paired Full - Scratch" in capsys.readouterr().out
+
+
+def test_figures_of_the_summary_and_bad_input(tmp_path, capsys):
+    from analyses.haa import figures
+
+    runs = _runs(tmp_path)
+    summary = tmp_path / "summary.json"
+    assert summarize.main([*runs, "-o", str(summary)]) == 0
+    assert figures.main([str(summary), "--output", str(tmp_path / "study")]) == 0
+    assert (tmp_path / "study_fig3.png").is_file() and (tmp_path / "study_fig8.png").is_file()
+    capsys.readouterr()
+    # A run's result is not a summary; a missing file is not one either: one line, exit 2.
+    for bad, message in ((runs[0], "no `table` of runs"), (str(tmp_path / "missing.json"), "cannot read")):
+        assert figures.main([bad, "--output", str(tmp_path / "bad")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("python -m analyses.haa.figures: error: ") and message in err and err.count("\n") == 1
+    assert not list(tmp_path.glob("bad*"))

@@ -50,6 +50,22 @@ def sample_label(stream, sample):
     raise ValueError(f"streams.{stream}: no sample {sample}")
 
 
+def pretraining_first(wildcards):
+    """Scheduling priority of a data-preparation job: 10 if it feeds the pretraining stream.
+
+    Pretraining, and every Full/SSL fine-tune initialised from it, is the critical path of a
+    run; without this the scheduler prepared the analyses' samples first and the demo's
+    pretraining began at 1,035 of 1,711 s (on 2 cores). Higher priorities run first.
+    """
+    pretrain = (config.get("training") or {}).get("pretrain")
+    if not pretrain:
+        return 0
+    stream = getattr(wildcards, "stream", None)
+    if stream is not None:
+        return 10 if stream == pretrain["stream"] else 0
+    return 10 if wildcards.sample in stream_samples(pretrain["stream"]) else 0
+
+
 def as_json(value):
     return json.dumps(value, sort_keys=True)
 

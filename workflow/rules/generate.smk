@@ -13,6 +13,7 @@ rule generate:
         fmt=lambda w: config["samples"][w.sample]["format"],
         params=lambda w: as_json(config["samples"][w.sample]["generate"]["params"]),
         level=lambda w: config["samples"][w.sample]["generate"]["level"],
+    priority: pretraining_first
     log:
         "logs/generate/{sample}/{part}.log",
     benchmark:

@@ -118,7 +118,7 @@ if HAA is not None:
         benchmark:
             "benchmarks/haa/spanet_s{haa_size}_seed{haa_seed}.tsv"
         shell:
-            "{params.python} -m analyses.haa.spanet_train --event-info {input.info:q} --train {input.train:q}"
+            "PYTHONPATH=src {params.python} -m analyses.haa.spanet_train --event-info {input.info:q} --train {input.train:q}"
             " --val {input.val:q} --test {input.test:q} --options {params.options:q} --seed {wildcards.haa_seed}"
             " --threads {threads} --output {params.out:q} > {log:q} 2>&1"
 

@@ -10,6 +10,7 @@ rule ingest:
         needs=lambda w: sample_needs(w.sample),
         fmt=lambda w: config["samples"][w.sample]["format"],
         step=config["step_size"],
+    priority: pretraining_first
     log:
         "logs/ingest/{sample}/{part}.log",
     benchmark:

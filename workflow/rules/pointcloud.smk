@@ -11,6 +11,7 @@ rule build:
         classes=lambda w: " ".join(config["streams"][w.stream]["classes"]),
         truth=lambda w: as_json(config["streams"][w.stream]["truth"]),
         parameters=lambda w: build_parameters(w.stream, w.sample),
+    priority: pretraining_first
     log:
         "logs/build/{stream}/{sample}.log",
     benchmark:
@@ -25,6 +26,7 @@ rule normalize:
         lambda w: expand("results/pointcloud/{stream}/{sample}.h5", stream=w.stream, sample=stream_samples(w.stream)),
     output:
         "results/pointcloud/{stream}/normalization.json",
+    priority: pretraining_first
     log:
         "logs/normalize/{stream}.log",
     benchmark:

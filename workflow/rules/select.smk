@@ -23,6 +23,7 @@ rule select:
             f"--xsec-pb {config['samples'][w.sample]['xsec_pb']}" if "xsec_pb" in config["samples"][w.sample] else ""
         ),
         lumi=config["luminosity_pb"],
+    priority: pretraining_first
     log:
         "logs/select/{stream}/{sample}.log",
     benchmark:

@@ -134,12 +134,14 @@ def convert_evenet_core_state_dict(core: Mapping[str, Tensor], model: torch.nn.M
 
 # Model buffers that evenet-core checkpoints do not carry.
 _OWN_BUFFERS = (r"\.log1p$", r"\.uniform$", r"^generated_features$", r"^generation_globals$", r"\.class_weights$")
+# Our zero-initialised parameters (the identity) that the released network does not have.
+_OWN_PARAMETERS = (r"\.body_film\.",)
 
 
 def load_evenet_core_state_dict(model: torch.nn.Module, core: Mapping[str, Tensor]) -> None:
     """Load released weights into ``model``; every parameter of the model must be provided."""
     state, missing = convert_evenet_core_state_dict(core, model)
-    missing = [k for k in missing if not any(re.search(p, k) for p in _OWN_BUFFERS)]
+    missing = [k for k in missing if not any(re.search(p, k) for p in _OWN_BUFFERS + _OWN_PARAMETERS)]
     if missing:
         raise ConfigError(f"evenet-core state dict lacks {len(missing)} model entries, e.g. {missing[0]!r}")
     model.load_state_dict(state)

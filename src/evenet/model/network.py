@@ -93,7 +93,8 @@ class EveNet(nn.Module):
             self.generation_globals[_indices(options.get("condition_globals", GLOBAL_FEATURES), GLOBAL_FEATURES,
                                              "heads.point_cloud_generation.condition_globals")] = True
             self.heads["point_cloud_generation"] = PointCloudDenoiser(
-                dim, dim, n_source, _num_labels(options, "point_cloud_generation"), config.generation
+                dim, dim, n_source, _num_labels(options, "point_cloud_generation"), config.generation,
+                body_conditions=n_globals,
             )
         if "neutrino_generation" in heads:
             options = self.head_options["neutrino_generation"]
@@ -159,9 +160,13 @@ class EveNet(nn.Module):
             # Clean objects may not look at noised objects (nor padding); noised ones see all.
             hidden = noise_mask | ~mask
             allowed = ~(~hidden[:, :, None] & hidden[:, None, :])
-        global_token = self.global_embedding(norm["globals"] * self.generation_globals)
+        conditions = norm["globals"] * self.generation_globals
+        global_token = self.global_embedding(conditions)
         object_time = t.unsqueeze(1) * noise_mask.to(t.dtype)
-        return self.body(mixed, mask, object_time, allowed), global_token, allowed
+        # The generation conditions modulate the body too: the objects interact there.
+        condition = (self.heads["point_cloud_generation"].body_condition(conditions)
+                     if "point_cloud_generation" in self.heads else None)
+        return self.body(mixed, mask, object_time, allowed, condition), global_token, allowed
 
     def point_cloud_velocity(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], noise_mask: Tensor,
                              clean_blind: bool = True) -> Tensor:

@@ -197,10 +197,13 @@ class PETBody(nn.Module):
         )
 
     def forward(self, features: Tensor, mask: Tensor, object_time: Tensor | None = None,
-                allowed: Tensor | None = None) -> Tensor:
+                allowed: Tensor | None = None, condition: Tensor | None = None) -> Tensor:
         """``features``: (B, N, F) normalised (zero in padding); ``mask``: (B, N) bool;
         ``object_time``: (B, N) diffusion time per object (0 for clean objects; None: all clean);
-        ``allowed``: optional (N, N) or (B, N, N) bool, True where query i may attend to key j.
+        ``allowed``: optional (N, N) or (B, N, N) bool, True where query i may attend to key j;
+        ``condition``: optional (B, 2D) per-event FiLM (scale, shift) of every object's embedding,
+        local edge features included, before the transformer blocks (a generation pass's
+        conditions, so that they reach the layers where the objects interact).
         Returns (B, N, D), zero in padding; every layer runs on the valid objects only."""
         packing = Packing(mask)
         encoded = self.embed(packing.pack(self.feature_drop(features)))
@@ -213,6 +216,9 @@ class PETBody(nn.Module):
             encoded = encoded * (1.0 + scale) + shift
         if self.local is not None:
             encoded = encoded + self.local(features, features[..., self.point_index], packing)
+        if condition is not None:
+            scale, shift = packing.per_event(condition).chunk(2, dim=-1)
+            encoded = encoded * (1.0 + scale) + shift
         skip = encoded
         attn_mask = additive(attention_mask(mask, allowed))
         for i, block in enumerate(self.blocks):

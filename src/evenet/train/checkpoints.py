@@ -21,6 +21,7 @@ from evenet.errors import InputFileError, UserError
 PREFIX = "model."
 # Buffers that follow from the head configuration, not from training.
 CONFIG_BUFFERS = ("generated_features", "generation_globals")
+OPTIONAL_PART = ".body_film."  # zero-initialised parameters older checkpoints lack
 NORMALIZERS = ("source_norm.", "global_norm.", "multiplicity_norm.", "invisible_norm.")
 
 
@@ -81,9 +82,9 @@ def load_weights(model: nn.Module, state: dict[str, torch.Tensor], path: str | P
                  reuse_heads: list[str] = (), keep_normalization: bool = True) -> list[str]:
     """Copy the backbone (and the heads in ``reuse_heads``) from ``state`` into ``model``.
 
-    Heads not reused keep their fresh initialisation; adapters the checkpoint lacks start
-    as identity. Any other missing, extra or differently shaped tensor is an error naming
-    the keys. Returns the loaded keys.
+    Heads not reused keep their fresh initialisation; adapters and a point-cloud head's body
+    FiLM that the checkpoint lacks start as identity. Any other missing, extra or differently
+    shaped tensor is an error naming the keys. Returns the loaded keys.
     """
     own = model.state_dict()
     reuse = tuple(f"heads.{h}." for h in reuse_heads)
@@ -101,7 +102,9 @@ def load_weights(model: nn.Module, state: dict[str, torch.Tensor], path: str | P
     targets = {k for k in own if wanted(k)}
     missing = {k for k in targets if k not in state}
     # The invisible-particle normaliser exists only with the neutrino head: optional both ways.
-    optional = {k for k in targets | set(state) if k.startswith("invisible_norm.")}
+    # The body FiLM of the point-cloud head is zero-initialised (the identity): a checkpoint from
+    # before it existed loads with it at zero, i.e. with the network it was trained as.
+    optional = {k for k in targets | set(state) if k.startswith("invisible_norm.") or OPTIONAL_PART in k}
     missing -= optional
     targets -= optional - set(state)
     extra = {k for k in state if wanted(k) and k not in own and k not in optional}

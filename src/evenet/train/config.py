@@ -43,8 +43,9 @@ DEFAULTS: dict = {
         "chunk_size": 4096,  # events read per HDF5 slice
         "shuffle_blocks": 8,  # slices mixed in one shuffle buffer (across files)
         "train_fraction": 1.0,  # fraction of the training split used (training-size scans)
-        # Seed of that subset: nested in train_fraction for one seed, independent of `seed` (the
-        # model's), so runs that differ only in their initial weights (Scratch/SSL/Full) share it.
+        # Seed of that subset (a stratified draw, evenet.train.subset): nested in train_fraction for
+        # one seed, independent of `seed` (the model's), so runs that differ only in their initial
+        # weights (Scratch/SSL/Full) share it.
         "subset_seed": 0,
         "val_fraction": 1.0,
         "event_weights": "unit",  # unit | physical | balanced (physical, each class summing to the same total)

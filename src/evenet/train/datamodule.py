@@ -83,9 +83,8 @@ class PointCloudDataModule(pl.LightningDataModule):
         fraction = float(self.data["train_fraction"])
         self.train_set = self._stream("train", fraction, True, True)
         if len(self.train_set) == 0 and self.train_set.n_events > 0:
-            # Fewer training events than one batch: a small subset of a training-size scan,
-            # whose binomial draw can fall below the batch size. Train on all of them as one
-            # partial batch per epoch rather than on nothing.
+            # Fewer training events than one batch: a small subset of a training-size scan.
+            # Train on all of them as one partial batch per epoch rather than on nothing.
             log.warning("data: %d training events, fewer than data.batch_size %s: one partial batch per epoch",
                         self.train_set.n_events, self.data["batch_size"])
             self.train_set = self._stream("train", fraction, True, False)

@@ -15,7 +15,6 @@ entered at any batch: resuming mid-epoch skips whole windows unread.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 from evenet.errors import InputFileError
 from evenet.pointcloud import schema
 from evenet.pointcloud.parameters import DATASET as PARAMETERS
+from evenet.train.subset import subset_masks
 
 SPLIT_CODES = schema.SPLIT_CODES
 
@@ -56,28 +56,22 @@ class Block:
     rows: np.ndarray  # selected rows, absolute indices within the file
 
 
-def subset_mask(path: Path, n: int, fraction: float, seed: int) -> np.ndarray:
-    """Per-event keep flags for a training-size scan: nested in ``fraction`` for a fixed seed."""
-    if fraction >= 1.0:
-        return np.ones(n, dtype=bool)
-    uniform = np.random.default_rng([seed, zlib.crc32(path.name.encode())]).random(n)
-    return uniform < fraction
-
-
 def index_blocks(files: Sequence[Path], split: str, chunk_size: int, fraction: float = 1.0,
                  subset_seed: int = 0) -> list[Block]:
-    """Blocks of the selected split, or of every event for ``split="all"`` (reads only ``META/split``)."""
-    blocks = []
-    for i, path in enumerate(files):
+    """Blocks of the selected split, or of every event for ``split="all"`` (reads only ``META/split``),
+    restricted to the training-size subset ``(fraction, subset_seed)`` (:mod:`evenet.train.subset`)."""
+    selected = []
+    for path in files:
         try:
             with h5py.File(path, "r") as handle:
                 codes = handle[f"{schema.META}/split"][:]
         except (OSError, KeyError) as err:
             raise InputFileError(f"{path}: cannot read META/split ({err})") from None
-        in_split = np.ones(len(codes), dtype=bool) if split == "all" else codes == SPLIT_CODES[split]
-        keep = in_split & subset_mask(path, len(codes), fraction, subset_seed)
-        for start in range(0, len(codes), chunk_size):
-            stop = min(start + chunk_size, len(codes))
+        selected.append(np.ones(len(codes), dtype=bool) if split == "all" else codes == SPLIT_CODES[split])
+    blocks = []
+    for i, keep in enumerate(subset_masks(files, selected, fraction, subset_seed)):
+        for start in range(0, len(keep), chunk_size):
+            stop = min(start + chunk_size, len(keep))
             rows = start + np.flatnonzero(keep[start:stop])
             if len(rows):
                 blocks.append(Block(i, start, stop, rows))

@@ -2,8 +2,12 @@
 
 * :class:`PointCloudDenoiser` - a small transformer decoder on top of the PET
   tokens, conditioned on the diffusion time, the event globals, the object
-  multiplicity and the process label (with ``num_labels`` > 1); used both for the self-supervised masked
-  inpainting of objects and for the supervised generation of invisible
+  multiplicity and the process label (with ``num_labels`` > 1); the conditioning
+  globals also modulate the PET body of the noised pass (:meth:`PointCloudDenoiser.body_condition`):
+  a condition that enters only after the body, where the objects interact, barely shapes
+  how they relate to each other (the opening angle of a muon pair given its mass: the
+  CATHODE generator ignored its mass condition, docs/cathode.md); used both for the
+  self-supervised masked inpainting of objects and for the supervised generation of invisible
   particles (then with a position code telling the neutrino slots apart).
 * :class:`GlobalDenoiser` - a FiLM-conditioned MLP for event-level quantities
   (multiplicity and chosen globals), used by the anomaly-detection analysis.
@@ -53,7 +57,8 @@ class DenoiserBlock(nn.Module):
 
 class PointCloudDenoiser(nn.Module):
     def __init__(self, token_dim: int, global_dim: int, output_dim: int, num_labels: int,
-                 config: GenerationConfig = GenerationConfig(), positions: bool = False):
+                 config: GenerationConfig = GenerationConfig(), positions: bool = False,
+                 body_conditions: int = 0):
         super().__init__()
         dim = config.dim
         self.num_labels = num_labels
@@ -70,6 +75,17 @@ class PointCloudDenoiser(nn.Module):
             DenoiserBlock(dim, config.heads, config.dropout, config.layer_scale_init) for _ in range(config.layers)
         )
         self.output = nn.Linear(dim, output_dim)
+        if body_conditions:
+            # FiLM of the PET body's objects by the (B, body_conditions) conditioning globals; the last
+            # map zero-initialised, so the body starts unchanged (and a checkpoint without it loads).
+            self.body_film = nn.Sequential(nn.Linear(body_conditions, dim), nn.SiLU(), nn.Linear(dim, 2 * token_dim))
+            nn.init.zeros_(self.body_film[2].weight)
+            nn.init.zeros_(self.body_film[2].bias)
+
+    def body_condition(self, globals_: Tensor) -> Tensor:
+        """(B, 2 D_body) scale and shift of the PET body's object embeddings (PETBody ``condition``)
+        from the normalised conditioning globals (B, G) (the others zero)."""
+        return self.body_film(globals_)
 
     def forward(self, tokens: Tensor, mask: Tensor, global_token: Tensor, t: Tensor, label: Tensor,
                 noised: Tensor | None = None, count: Tensor | None = None, allowed: Tensor | None = None) -> Tensor:
