@@ -8,8 +8,9 @@ deterministic schedule); "pretraining" is every pass of pretraining: clean, nois
 (point-cloud generation and noised classification) and neutrino, plus event-level generation.
 Each step is forward + backward (``evenet bench train --vs-core``: + a LION update).
 Reported per step kind: events/s at the median wall time, the min/median/max step wall time,
-and the ratio ours / evenet-core of the median wall and of the median CPU time per step (CPU time
-of the process: with one thread, the work done, whatever else the machine runs).
+the ratio ours / evenet-core of the median wall and of the median CPU time per step (CPU time
+of the process: with one thread, the work done, whatever else the machine runs), and the
+min/median/max over rounds of the round's ratio (each round times ours, then evenet-core).
 """
 
 from __future__ import annotations
@@ -145,6 +146,10 @@ def spread(times: list[float]) -> str:
     return f"{min(times):.3f}/{statistics.median(times):.3f}/{max(times):.3f} s"
 
 
+def ratio_spread(ratios: list[float]) -> str:
+    return f"{min(ratios):.2f}/{statistics.median(ratios):.2f}/{max(ratios):.2f}"
+
+
 def compare(args, preset: str, optimizer: bool) -> int:
     """Warm-up step each, then ``args.rounds`` rounds of (ours, evenet-core) per step kind; prints the table."""
     torch.set_num_threads(args.threads)
@@ -181,6 +186,10 @@ def compare(args, preset: str, optimizer: bool) -> int:
         if core is not None:
             (ow, oc), (cw, cc) = medians["evenet"], medians["evenet-core"]
             print(f"  {kind:14s} ratio evenet / evenet-core: {cw / ow:.2f} (median wall), {cc / oc:.2f} (median CPU)")
+            # Round by round (each round times ours, then evenet-core): the spread of the ratio.
+            rounds = list(zip(times[("evenet", kind)], times[("evenet-core", kind)]))
+            print(f"  {kind:14s} ratio per round min/median/max: {ratio_spread([c[0] / o[0] for o, c in rounds])} (wall), "
+                  f"{ratio_spread([c[1] / o[1] for o, c in rounds])} (CPU)")
     return 0
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from evenet.errors import ConfigError
@@ -37,6 +38,10 @@ from evenet.model.heads.classification import ClassificationHead
 from evenet.model.heads.generation import GlobalDenoiser, PointCloudDenoiser
 from evenet.model.normalization import FeatureNormalizer, apply_statistics
 from evenet.model.pet import PETBody
+
+# A body pass: (features (B, N, F), mask (B, N), object time (B, N) or None, allowed or None,
+# per-event FiLM condition (B, 2D) or None), as PETBody takes them.
+BodyInputs = tuple[Tensor, Tensor, Tensor | None, Tensor | None, Tensor | None]
 
 
 def _num_labels(options: Mapping, name: str) -> int:
@@ -151,8 +156,9 @@ class EveNet(nn.Module):
         tokens = self.body(source, mask)
         return self.object_encoder(tokens, mask, global_token)
 
-    def _inpainting_pass(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], noise_mask: Tensor,
-                         clean_blind: bool) -> tuple[Tensor, Tensor, Tensor | None]:
+    def _inpainting_inputs(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], noise_mask: Tensor,
+                           clean_blind: bool) -> BodyInputs:
+        """Body inputs of the noised pass: objects flagged in ``noise_mask`` replaced by ``x_t``."""
         mask = norm["mask"]
         mixed = torch.where(noise_mask.unsqueeze(-1), x_t * self.generated_features, norm["source"])
         allowed = None
@@ -160,27 +166,34 @@ class EveNet(nn.Module):
             # Clean objects may not look at noised objects (nor padding); noised ones see all.
             hidden = noise_mask | ~mask
             allowed = ~(~hidden[:, :, None] & hidden[:, None, :])
-        conditions = norm["globals"] * self.generation_globals
-        global_token = self.global_embedding(conditions)
         object_time = t.unsqueeze(1) * noise_mask.to(t.dtype)
         # The generation conditions modulate the body too: the objects interact there.
-        condition = (self.heads["point_cloud_generation"].body_condition(conditions)
+        condition = (self.heads["point_cloud_generation"].body_condition(norm["globals"] * self.generation_globals)
                      if "point_cloud_generation" in self.heads else None)
-        return self.body(mixed, mask, object_time, allowed, condition), global_token, allowed
+        return mixed, mask, object_time, allowed, condition
+
+    def _noised_global_token(self, norm: Mapping[str, Tensor]) -> Tensor:
+        return self.global_embedding(norm["globals"] * self.generation_globals)
+
+    def _point_cloud_head(self, tokens: Tensor, global_token: Tensor, t: Tensor, norm: Mapping[str, Tensor],
+                          noise_mask: Tensor, allowed: Tensor | None) -> Tensor:
+        return self.heads["point_cloud_generation"](
+            tokens, norm["mask"], global_token, t, norm["label"], noised=noise_mask, count=norm["count"],
+            allowed=allowed,
+        )
 
     def point_cloud_velocity(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], noise_mask: Tensor,
                              clean_blind: bool = True) -> Tensor:
         """v-prediction for the objects flagged in ``noise_mask`` (B, N) given the clean rest;
         ``x_t`` (B, N, 7) normalised noised objects. Zero outside ``noise_mask``."""
-        tokens, global_token, allowed = self._inpainting_pass(x_t, t, norm, noise_mask, clean_blind)
-        v = self.heads["point_cloud_generation"](
-            tokens, norm["mask"], global_token, t, norm["label"], noised=noise_mask, count=norm["count"],
-            allowed=allowed,
-        )
+        inputs = self._inpainting_inputs(x_t, t, norm, noise_mask, clean_blind)
+        v = self._point_cloud_head(self.body(*inputs), self._noised_global_token(norm), t, norm, noise_mask,
+                                   inputs[3])
         return v * self.generated_features * noise_mask.unsqueeze(-1)
 
-    def invisible_velocity(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], invisible_mask: Tensor) -> Tensor:
-        """v-prediction for noised invisible particles ``x_t`` (B, M, F_inv) appended to the clean event."""
+    def _invisible_inputs(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor],
+                          invisible_mask: Tensor) -> BodyInputs:
+        """Body inputs of the neutrino pass: noised invisible particles appended to the clean event."""
         mask = norm["mask"]
         n, m = mask.shape[1], invisible_mask.shape[1]
         padded = nn.functional.pad(x_t, (0, len(SOURCE_FEATURES) - x_t.shape[-1]))
@@ -188,14 +201,56 @@ class EveNet(nn.Module):
         full_mask = torch.cat([mask, invisible_mask], dim=1)
         is_invisible = torch.arange(n + m, device=mask.device) >= n
         allowed = ~(~is_invisible[:, None] & is_invisible[None, :])  # visible objects blind to neutrinos
+        object_time = t.unsqueeze(1) * torch.cat([torch.zeros_like(mask), invisible_mask], dim=1).to(t.dtype)
+        return tokens_in, full_mask, object_time, allowed, None
+
+    def _invisible_head(self, tokens: Tensor, t: Tensor, norm: Mapping[str, Tensor], invisible_mask: Tensor,
+                        allowed: Tensor, num_features: int) -> Tensor:
+        mask = norm["mask"]
+        n = mask.shape[1]
         noised = torch.cat([torch.zeros_like(mask), invisible_mask], dim=1)
-        object_time = t.unsqueeze(1) * noised.to(t.dtype)
         global_token = self.global_embedding(norm["globals"])
-        tokens = self.body(tokens_in, full_mask, object_time, allowed)
         v = self.heads["neutrino_generation"](
-            tokens, full_mask, global_token, t, norm["label"], noised=noised, allowed=allowed
+            tokens, torch.cat([mask, invisible_mask], dim=1), global_token, t, norm["label"], noised=noised,
+            allowed=allowed,
         )
-        return v[:, n:, : x_t.shape[-1]] * invisible_mask.unsqueeze(-1)
+        return v[:, n:, :num_features] * invisible_mask.unsqueeze(-1)
+
+    def invisible_velocity(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], invisible_mask: Tensor) -> Tensor:
+        """v-prediction for noised invisible particles ``x_t`` (B, M, F_inv) appended to the clean event."""
+        inputs = self._invisible_inputs(x_t, t, norm, invisible_mask)
+        return self._invisible_head(self.body(*inputs), t, norm, invisible_mask, inputs[3], x_t.shape[-1])
+
+    def _bodies(self, passes: list[BodyInputs]) -> list[Tensor]:
+        """PET body outputs of several passes from one call on the passes' events stacked (each event
+        keeps its mask, object times, attention restriction and condition; shorter passes padded to the
+        longest, which changes nothing on valid objects with at least 2k+1 slots, as the data's 18).
+        One call on 3B events costs less than three on B: fewer, larger operations. Clean events get
+        object time 0 and a zero condition, whose FiLMs are exactly the identity."""
+        if len(passes) == 1:
+            return [self.body(*passes[0])]
+        n = max(inputs[1].shape[1] for inputs in passes)
+        conditioned = any(inputs[4] is not None for inputs in passes)
+        stacked: list[list[Tensor]] = [[], [], [], [], []]
+        for features, mask, object_time, allowed, condition in passes:
+            b, k = mask.shape
+            if object_time is None:
+                object_time = features.new_zeros(b, k)
+            if allowed is None:
+                allowed = torch.ones(k, k, dtype=torch.bool, device=mask.device)
+            stacked[0].append(F.pad(features, (0, 0, 0, n - k)))
+            stacked[1].append(F.pad(mask, (0, n - k)))
+            stacked[2].append(F.pad(object_time, (0, n - k)))
+            stacked[3].append(F.pad(allowed.expand(b, k, k), (0, n - k, 0, n - k), value=True))
+            if conditioned:
+                stacked[4].append(features.new_zeros(b, 2 * self.config.body.dim) if condition is None else condition)
+        tokens = self.body(*(torch.cat(part) if part else None for part in stacked))
+        out, start = [], 0
+        for inputs in passes:
+            b, k = inputs[1].shape
+            out.append(tokens[start : start + b, :k])
+            start += b
+        return out
 
     def global_targets_of(self, norm: Mapping[str, Tensor]) -> Tensor:
         """(B, 1 + T): normalised multiplicity then the chosen normalised globals."""
@@ -222,38 +277,48 @@ class EveNet(nn.Module):
         outputs: dict[str, dict[str, Tensor]] = {}
 
         deterministic = [name for name in self.heads if name in head_registry.DETERMINISTIC_HEADS]
+        noised_classification = "classification" in self.heads and self.classify_noised
+        noised_pass = "point_cloud_generation" in self.heads or noised_classification
+        neutrino_pass = "neutrino_generation" in self.heads and "invisible" in norm
+        # The body passes (clean, noised, neutrino) run in one batched body call.
+        passes: list[BodyInputs] = []
         if deterministic:
-            tokens, event = self.encode(norm["source"], mask, norm["globals"])
+            passes.append((norm["source"], mask, None, None, None))
+        if noised_pass:
+            noise_mask = (torch.rand(mask.shape, device=mask.device) < noise_prob) & mask
+            x_t, v_target = add_noise(norm["source"], t)
+            passes.append(self._inpainting_inputs(x_t, t, norm, noise_mask, clean_blind))
+        if neutrino_pass:
+            inv_mask = norm["invisible_mask"]
+            x_inv, v_inv_target = add_noise(norm["invisible"], t)
+            x_inv = x_inv * inv_mask.unsqueeze(-1)
+            passes.append(self._invisible_inputs(x_inv, t, norm, inv_mask))
+        body_tokens = iter(self._bodies(passes) if passes else [])
+
+        if deterministic:
+            global_token = self.global_embedding(norm["globals"])
+            tokens, event = self.object_encoder(next(body_tokens), mask, global_token)
             for name in deterministic:
                 outputs[name] = self._deterministic(name, tokens, mask, event, norm)
 
-        noised_classification = "classification" in self.heads and self.classify_noised
-        if "point_cloud_generation" in self.heads or noised_classification:
-            noise_mask = (torch.rand(mask.shape, device=mask.device) < noise_prob) & mask
-            x_t, v_target = add_noise(norm["source"], t)
-            tokens, global_token, allowed = self._inpainting_pass(x_t, t, norm, noise_mask, clean_blind)
+        if noised_pass:
+            tokens, allowed = next(body_tokens), passes[1 if deterministic else 0][3]
+            global_token = self._noised_global_token(norm)
             if noised_classification:
                 tokens_n, event_n = self.object_encoder(tokens, mask, global_token)
                 noised = self._deterministic("classification", tokens_n, mask, event_n, norm)
                 outputs["classification"]["logits_noised"] = noised["logits"]
                 outputs["classification"]["alpha"] = alpha_sigma(t)[0]
             if "point_cloud_generation" in self.heads:
-                v = self.heads["point_cloud_generation"](
-                    tokens, mask, global_token, t, norm["label"], noised=noise_mask, count=norm["count"],
-                    allowed=allowed,
-                )
+                v = self._point_cloud_head(tokens, global_token, t, norm, noise_mask, allowed)
                 keep = self.generated_features
                 outputs["point_cloud_generation"] = {
                     "v": v[..., keep], "v_target": v_target[..., keep], "noise_mask": noise_mask,
                 }
 
-        if "neutrino_generation" in self.heads and "invisible" in norm:
-            inv_mask = norm["invisible_mask"]
-            x_t, v_target = add_noise(norm["invisible"], t)
-            x_t = x_t * inv_mask.unsqueeze(-1)
-            outputs["neutrino_generation"] = {
-                "v": self.invisible_velocity(x_t, t, norm, inv_mask), "v_target": v_target, "noise_mask": inv_mask,
-            }
+        if neutrino_pass:
+            v = self._invisible_head(next(body_tokens), t, norm, inv_mask, passes[-1][3], x_inv.shape[-1])
+            outputs["neutrino_generation"] = {"v": v, "v_target": v_inv_target, "noise_mask": inv_mask}
 
         if "global_generation" in self.heads:
             x_t, v_target = add_noise(self.global_targets_of(norm), t)
