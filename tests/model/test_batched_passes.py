@@ -1,16 +1,21 @@
-"""The training forward runs its body passes (clean, noised, neutrino) in one batched body call;
-its outputs equal those of the separate passes (predict, point_cloud_velocity, invisible_velocity)."""
+"""The training forward runs its body passes (clean, noised, neutrino) in one stacked body call
+(up to network.STACK_LIMIT) or one call each; either way its outputs equal those of the separate
+passes (predict, point_cloud_velocity, invisible_velocity)."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from model_fixtures import ALL_HEADS, make_batch, normalization
 
 from evenet.model.diffusion import add_noise
+from evenet.model import network
 from evenet.model.network import build_model
 
 
-def test_batched_body_passes_equal_separate_passes():
+@pytest.mark.parametrize("limit", [network.STACK_LIMIT, 0], ids=["stacked", "one-call-per-pass"])
+def test_batched_body_passes_equal_separate_passes(monkeypatch, limit):
+    monkeypatch.setattr(network, "STACK_LIMIT", limit)
     torch.manual_seed(0)
     model = build_model("tiny", ALL_HEADS, normalization())
     with torch.no_grad():  # move LayerScale and zero-initialised layers off their initial values
