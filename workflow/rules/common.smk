@@ -50,8 +50,12 @@ def sample_label(stream, sample):
     raise ValueError(f"streams.{stream}: no sample {sample}")
 
 
+# Scheduling priority of the pretraining chain (higher priorities run first).
+PRETRAINING_PRIORITY = 10
+
+
 def pretraining_first(wildcards):
-    """Scheduling priority of a data-preparation job: 10 if it feeds the pretraining stream.
+    """Scheduling priority of a data-preparation job: PRETRAINING_PRIORITY if it feeds the pretraining stream.
 
     Pretraining, and every Full/SSL fine-tune initialised from it, is the critical path of a
     run; without this the scheduler prepared the analyses' samples first and the demo's
@@ -62,8 +66,8 @@ def pretraining_first(wildcards):
         return 0
     stream = getattr(wildcards, "stream", None)
     if stream is not None:
-        return 10 if stream == pretrain["stream"] else 0
-    return 10 if wildcards.sample in stream_samples(pretrain["stream"]) else 0
+        return PRETRAINING_PRIORITY if stream == pretrain["stream"] else 0
+    return PRETRAINING_PRIORITY if wildcards.sample in stream_samples(pretrain["stream"]) else 0
 
 
 def as_json(value):

@@ -76,7 +76,7 @@ if TRAINING:
         resources:
             gpu=TRAINING["gpus"],
             runtime=TRAINING["runtime_min"],
-        priority: 10  # the critical path: every Full/SSL fine-tune waits for it
+        priority: PRETRAINING_PRIORITY  # the critical path: every Full/SSL fine-tune waits for it
         log:
             "logs/train/pretrain_ssl.log",
         benchmark:
@@ -105,7 +105,7 @@ if TRAINING:
         resources:
             gpu=TRAINING["gpus"],
             runtime=TRAINING["runtime_min"],
-        priority: 10  # the critical path: every Full/SSL fine-tune waits for it
+        priority: PRETRAINING_PRIORITY  # the critical path: every Full/SSL fine-tune waits for it
         log:
             "logs/train/pretrain_full.log",
         benchmark:
