@@ -59,7 +59,8 @@ class LayerScale(nn.Module):
 
 class StochasticDepth(nn.Module):
     """Residual ``x + branch * scale`` whose branch is dropped per event with probability ``p``
-    during training (kept branches scaled by 1 / (1 - p)); one ``addcmul``."""
+    during training (kept branches scaled by 1 / (1 - p)); one ``addcmul``, with a written-out
+    backward (:class:`_ScaledResidual`)."""
 
     def __init__(self, p: float):
         super().__init__()
@@ -67,16 +68,41 @@ class StochasticDepth(nn.Module):
 
     def forward(self, x: Tensor, branch: Tensor, scale: Tensor, packing: Packing | None = None) -> Tensor:
         """``x``, ``branch``: (B, ...) per event, or packed tokens (T, ...) of ``packing`` (one draw per
-        event); ``scale``: broadcastable to ``branch`` (a LayerScale's gamma)."""
-        factor = scale
+        event); ``scale``: (D,), the last dimension (a LayerScale's gamma)."""
+        draw = None
         if self.training and self.p > 0.0:
             keep = 1.0 - self.p
             events = x.shape[0] if packing is None else packing.batch
             draw = torch.bernoulli(torch.full((events,), keep, device=x.device, dtype=x.dtype)) / keep
             if packing is not None:
                 draw = packing.per_event(draw)
-            factor = draw.view(-1, *(1,) * (x.ndim - 1)) * scale
+        return _ScaledResidual.apply(x, branch, scale, draw)
+
+
+class _ScaledResidual(torch.autograd.Function):
+    """x + branch * (draw[:, None] * scale) (draw: per row, or None for 1), as one ``addcmul``; the
+    backward gives the gradients of x, branch and scale in two elementwise passes and one
+    matrix-vector product, instead of autograd's five passes of ``addcmul`` and the scale product."""
+
+    @staticmethod
+    def forward(ctx, x, branch, scale, draw):
+        factor = scale if draw is None else draw.view(-1, *(1,) * (x.ndim - 1)) * scale
+        ctx.save_for_backward(branch, factor, draw)
         return torch.addcmul(x, branch, factor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        branch, factor, draw = ctx.saved_tensors
+        grad_branch = grad_scale = None
+        if ctx.needs_input_grad[1]:
+            grad_branch = grad * factor
+        if ctx.needs_input_grad[2]:
+            product = grad * branch
+            if draw is None:
+                grad_scale = product.reshape(-1, grad.shape[-1]).sum(dim=0)
+            else:
+                grad_scale = draw.view(1, -1).mm(product.reshape(draw.shape[0], -1)).view(-1, grad.shape[-1]).sum(0)
+        return grad, grad_branch, grad_scale, None
 
 
 class EventFeatureDrop(nn.Module):
