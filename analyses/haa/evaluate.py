@@ -1,7 +1,8 @@
 """One H -> aa -> 4b run (an EveNet fine-tune or SPANet) -> its result.json.
 
 Inputs: the run's test-split predictions in the layout of ``evenet predict``
-(``classification/probabilities``, ``assignment/<resonance>``), the run's training
+(``classification/probabilities`` and the pairing of the head named by ``--pairing-head``:
+``assignment/<resonance>`` or ``segmentation/<resonance>``), the run's training
 summary (``metrics.json`` of ``evenet train`` or ``spanet.json`` of
 ``analyses.haa.spanet_train``) and the test split exported by ``evenet export spanet``,
 which holds the truth targets, the topology and the physical event weights of the same
@@ -13,7 +14,8 @@ Numbers (evenet.stats, the same code for EveNet and SPANet):
   background yield >= 10 (``evenet.stats.sic``), with the first-order error at that cut;
 * ``event_purity`` (headline pairing efficiency) and ``particle_purity`` on signal events
   with both a's reconstructable, ``event_purity_any`` on those with at least one
-  (``evenet.stats.pairing``; Clopper-Pearson 68 % intervals); absent for Cls runs;
+  (``evenet.stats.pairing``; Clopper-Pearson 68 % intervals); absent for Cls runs; Cls+Seg
+  takes its pairing from the segmentation head (the paper's Fig. 3b, dotted lines);
 * ``steps_to_min_val_loss`` (EveNet) or ``steps_to_best_val_accuracy`` (SPANet, which has no
   validation loss), ``train_events``, ``parameters``; for SPANet also its own reported
   event purity (``spanet_event_purity``), which must equal ``event_purity``.
@@ -61,11 +63,13 @@ def read_truth(path: Path) -> dict:
         raise InputFileError(f"{path}: not a test export of `evenet export spanet` ({err})") from None
 
 
-def read_predictions(path: Path, truth: dict) -> dict:
+def read_predictions(path: Path, truth: dict, pairing_head: str = "assignment") -> dict:
     try:
         with h5py.File(path, "r") as h:
+            if pairing_head == "segmentation" and pairing_head not in h:
+                raise KeyError("segmentation (the segmentation head's pairing)")
             out = {"probabilities": h["classification/probabilities"][:],
-                   "assignment": {k: h[f"assignment/{k}"][:] for k in h["assignment"]} if "assignment" in h else {}}
+                   "assignment": {k: h[f"{pairing_head}/{k}"][:] for k in h[pairing_head]} if pairing_head in h else {}}
             same = (np.array_equal(h["META/event"][:], truth["event"])
                     and np.array_equal(h["META/file"][:], truth["file"]))
     except (OSError, KeyError) as err:
@@ -128,17 +132,20 @@ def main(argv=None) -> int:
     p.add_argument("--metrics", required=True, type=Path, help="metrics.json (EveNet) or spanet.json (SPANet)")
     p.add_argument("--truth", required=True, type=Path, help="test split of `evenet export spanet`")
     p.add_argument("--signal-label", required=True, type=int, help="class label of the signal")
+    p.add_argument("--pairing-head", choices=("assignment", "segmentation"), default="assignment",
+                   help="head whose pairing gives the purities (default: assignment)")
     p.add_argument("--reference-events", type=float, default=None, help="nominal events of the reference size")
     p.add_argument("-o", "--output", required=True, type=Path)
     args = p.parse_args(argv)
     run = run_identity(args.predictions)
     truth = read_truth(args.truth)
-    numbers = measurements(read_predictions(args.predictions, truth), truth, args.signal_label)
+    numbers = measurements(read_predictions(args.predictions, truth, args.pairing_head), truth, args.signal_label)
     more, extra = training_numbers(args.metrics)
     numbers.update(more)
     checkpoint = args.predictions.parent / "best.ckpt"
     write_result(args.output, numbers,
-                 config={"run": run, "reference_events": args.reference_events, "signal_label": args.signal_label},
+                 config={"run": run, "reference_events": args.reference_events, "signal_label": args.signal_label,
+                         "pairing_head": args.pairing_head},
                  checkpoints={"best": checkpoint} if checkpoint.exists() else {}, run=run, **extra)
     print(json.dumps({k: v.value for k, v in numbers.items()}))
     return 0

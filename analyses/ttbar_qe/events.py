@@ -54,7 +54,8 @@ def read_parton_truth(paths: list[str | Path]) -> PartonTruth:
             gen = tree.arrays(filter_name=["GenPart_*"])
             event = tree["event"].array(library="np")
         except (OSError, KeyError, ValueError) as err:
-            raise InputFileError(f"{path}: cannot read Events/GenPart_* and event ({err})") from None
+            reason = " ".join(str(err).split())   # uproot's messages span lines; the error is one
+            raise InputFileError(f"{path}: cannot read Events/GenPart_* and event ({reason})") from None
         pdg = gen.GenPart_pdgId
         incoming = np.abs(gen.GenPart_status) == 21  # Pythia's incoming hard partons
         gluon_fusion = ak.to_numpy(ak.sum(incoming & (pdg == 21), axis=1) == 2)

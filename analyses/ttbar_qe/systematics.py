@@ -25,13 +25,25 @@ from pathlib import Path
 from analyses.ttbar_qe.events import read_parton_truth, read_pointcloud
 from analyses.ttbar_qe.measure import load_config, measure, place, read_predictions, reconstruct, setup_from, spin_model
 from evenet.atomic import atomic_output
-from evenet.errors import ConfigError, command
+from evenet.errors import ConfigError, InputFileError, command
+from evenet.systematics.batch import RECORDS
 from evenet.systematics.summary import read_records
 
 
 def _network(truth, pointcloud: Path, predictions: Path, model=None):
     events = read_pointcloud([pointcloud])
     return place(truth, events, reconstruct("network", events, read_predictions(predictions, pointcloud, events)), model)
+
+
+def nominal_predictions(items) -> dict[str, str]:
+    """--nominal-predictions MODEL=PREDICTIONS ... as {model: path}."""
+    out = {}
+    for item in items:
+        model, sep, path = item.partition("=")
+        if not (sep and model and path):
+            raise ConfigError(f"--nominal-predictions: expected MODEL=PREDICTIONS, got {item!r}")
+        out[model] = path
+    return out
 
 
 def parse_args(argv=None):
@@ -53,7 +65,7 @@ def parse_args(argv=None):
 def run(args) -> Path:
     config = load_config(args.config)
     setup = setup_from(config)
-    nominal = dict(item.split("=", 1) for item in args.nominal_predictions)
+    nominal = nominal_predictions(args.nominal_predictions)
     response_truth = read_parton_truth(args.response_generated)
     data_truth = read_parton_truth(args.data_generated)
     responses = {m: _network(response_truth, Path(args.response_pointcloud), Path(p), args.response_model)
@@ -61,12 +73,16 @@ def run(args) -> Path:
     out: dict = {}
     for batch in args.batches:
         document = read_records(batch)
-        if len(document["samples"]) != 1:
-            raise ConfigError(f"{batch}: expected the data sample alone, got {document['samples']}")
-        sample = document["samples"][0]
+        try:
+            samples, models = document["samples"], document["models"]
+        except KeyError as err:
+            raise InputFileError(f"{Path(batch) / RECORDS}: no key {err} (not written by evenet vary?)") from None
+        if len(samples) != 1:
+            raise ConfigError(f"{batch}: expected the data sample alone, got {samples}")
+        sample = samples[0]
         for record in document["experiments"]:
             folder = Path(batch) / record["label"]
-            for model in document["models"]:
+            for model in models:
                 if model not in responses:
                     raise ConfigError(f"--nominal-predictions: no predictions of model {model!r} (batch {batch})")
                 data = _network(data_truth, folder / "pointcloud" / f"{sample}.h5", folder / "predictions" / f"{model}.h5")

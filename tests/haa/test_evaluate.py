@@ -33,7 +33,7 @@ def _truth(path):
     return path
 
 
-def _predictions(path, events=None):
+def _predictions(path, events=None, group="assignment"):
     n = N_SIG + N_BKG
     score = np.r_[np.full(N_SIG, 0.9), np.arange(N_BKG) / 100.0]
     a1 = np.tile([0, 1], (n, 1))
@@ -46,7 +46,9 @@ def _predictions(path, events=None):
     a1[7], a2[7] = [0, 5], [1, 2]   # only a1 reconstructable: wrong
     with h5py.File(path, "w") as h:
         h["classification/probabilities"] = np.stack([1 - score, score], 1).astype(np.float32)
-        h["assignment/a1"], h["assignment/a2"] = a1, a2
+        h[f"{group}/a1"], h[f"{group}/a2"] = a1, a2
+        if group != "assignment":  # an untrained assignment head beside it: every pairing wrong
+            h["assignment/a1"], h["assignment/a2"] = np.tile([0, 2], (n, 1)), np.tile([1, 3], (n, 1))
         h["META/event"] = np.arange(n, dtype=np.uint64) if events is None else events
         h["META/file"] = np.zeros(n, np.int32)
     return path
@@ -87,4 +89,26 @@ def test_misaligned_predictions_are_refused(tmp_path, capsys):
                           str(_metrics(run / "metrics.json")), "--truth", str(_truth(tmp_path / "test.h5")),
                           "--signal-label", "1", "-o", str(tmp_path / "result.json")]) == 2
     assert "differ from the test export" in capsys.readouterr().err
+    assert not (tmp_path / "result.json").exists()
+
+
+def test_segmentation_pairing_is_read_when_asked(tmp_path):
+    run = tmp_path / "cls_seg" / "full_s0.05_seed3"
+    run.mkdir(parents=True)
+    args = ["--predictions", str(_predictions(run / "predictions.h5", group="segmentation")), "--metrics",
+            str(_metrics(run / "metrics.json")), "--truth", str(_truth(tmp_path / "test.h5")), "--signal-label", "1"]
+    assert evaluate.main(args + ["--pairing-head", "segmentation", "-o", str(tmp_path / "seg.json")]) == 0
+    assert evaluate.main(args + ["-o", str(tmp_path / "asn.json")]) == 0
+    assert read_result(tmp_path / "seg.json").numbers["event_purity"].value == pytest.approx(4 / 6)
+    assert read_result(tmp_path / "asn.json").numbers["event_purity"].value == 0.0
+
+
+def test_missing_segmentation_pairing_is_refused(tmp_path, capsys):
+    run = tmp_path / "cls_seg" / "full_s0.05_seed3"
+    run.mkdir(parents=True)
+    assert evaluate.main(["--predictions", str(_predictions(run / "predictions.h5")), "--metrics",
+                          str(_metrics(run / "metrics.json")), "--truth", str(_truth(tmp_path / "test.h5")),
+                          "--signal-label", "1", "--pairing-head", "segmentation",
+                          "-o", str(tmp_path / "result.json")]) == 2
+    assert "segmentation" in capsys.readouterr().err
     assert not (tmp_path / "result.json").exists()

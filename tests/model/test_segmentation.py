@@ -6,6 +6,7 @@ import torch
 from evenet.errors import ConfigError
 from evenet.model.heads.segmentation import (
     SegmentationHead,
+    decode_segment_assignments,
     dice_loss,
     predict_segments,
     segmentation_targets,
@@ -141,3 +142,46 @@ def test_segmentation_head_overfits_tiny_batch():
             if targets["classes"][b, m] > 0:
                 hit = (classes[b] == targets["classes"][b, m]) & (masks[b] == targets["masks"][b, m]).all(-1)
                 assert hit.any()
+
+
+HAA = ResonanceTopology.from_config({
+    "resonances": {"a1": {"products": ["b1", "b2"], "symmetric": [["b1", "b2"]]},
+                   "a2": {"products": ["b1", "b2"], "symmetric": [["b1", "b2"]]}},
+    "identical": [["a1", "a2"]]})
+
+
+def hand_built_segments(n_valid=6):
+    """Two events, three queries over six slots; class 1 is "a", 0 "no object".
+
+    Event 0: query 2 is the surest a with mask {4, 1}, query 0 the next with {0, 3}, query 1
+    predicts no object. Event 1: both a queries prefer {1, 4}; the less sure one (query 0)
+    has {2, 5} next.
+    """
+    class_logits = torch.tensor([[[0.0, 2.0], [3.0, 0.0], [0.0, 4.0]],
+                                 [[0.0, 2.0], [3.0, 0.0], [0.0, 4.0]]])
+    mask_logits = torch.full((2, 3, 6), -3.0)
+    mask_logits[0, 2, [4, 1]] = torch.tensor([2.0, 1.5])
+    mask_logits[0, 0, [0, 3]] = torch.tensor([1.0, 2.5])
+    mask_logits[1, 2, [1, 4]] = 3.0
+    mask_logits[1, 0, [1, 4, 2, 5]] = torch.tensor([4.0, 4.0, 1.0, 0.5])
+    object_mask = torch.arange(6)[None, :].expand(2, 6) < n_valid
+    return {"class_logits": class_logits, "mask_logits": mask_logits, "object_mask": object_mask}
+
+
+def test_segment_pairing_takes_surest_queries_and_free_objects():
+    decoded = decode_segment_assignments(hand_built_segments(), HAA)
+    assert decoded["a1"].tolist() == [[1, 4], [1, 4]]
+    assert decoded["a2"].tolist() == [[0, 3], [2, 5]]
+
+
+def test_segment_pairing_leaves_minus_one_when_too_few_objects():
+    decoded = decode_segment_assignments(hand_built_segments(n_valid=3), HAA)
+    # Event 0: a1 = {1, ...} from objects 0-2 only: query 2's best valid is 1 then 0 or 2.
+    assert decoded["a1"][0].tolist() in ([0, 1], [1, 2])
+    assert decoded["a2"].tolist() == [[-1, -1], [-1, -1]]
+
+
+def test_segment_pairing_needs_interchangeable_products():
+    topology = ResonanceTopology.from_config({"resonances": {"t": {"products": ["b", "l"], "symmetric": []}}})
+    with pytest.raises(ConfigError, match="'t'"):
+        decode_segment_assignments(hand_built_segments(), topology)

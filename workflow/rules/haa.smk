@@ -175,6 +175,11 @@ if HAA is not None:
         metrics = f"{run}/spanet.json" if w.haa_run.startswith("spanet/") else f"{run}/metrics.json"
         return {"predictions": f"{run}/predictions.h5", "metrics": metrics, "truth": "results/haa/spanet/test.h5"}
 
+    def haa_pairing_head(w):
+        """The head whose pairing gives a run's purities (SPANet: its own assignment)."""
+        model = w.haa_run.split("/")[0]
+        return HAA["models"][model]["pairing_head"] if model in HAA["models"] else "assignment"
+
     rule haa_evaluate:
         input:
             unpack(haa_run_inputs),
@@ -185,12 +190,13 @@ if HAA is not None:
         params:
             signal=HAA_SIGNAL,
             reference=HAA["reference_events"],
+            pairing=haa_pairing_head,
         log:
             "logs/haa/evaluate/{haa_run}.log",
         shell:
             "python -m analyses.haa.evaluate --predictions {input.predictions:q} --metrics {input.metrics:q}"
             " --truth {input.truth:q} --signal-label {params.signal} --reference-events {params.reference}"
-            " -o {output:q} > {log:q} 2>&1"
+            " --pairing-head {params.pairing} -o {output:q} > {log:q} 2>&1"
 
     rule haa_summary:
         input:

@@ -5,6 +5,8 @@ Output layout (one row per event of the chosen split, files in the order given):
 * ``classification/probabilities`` (N, C) softmax of the clean-pass logits;
 * ``assignment/<resonance>`` (N, n_products) chosen object slots (decoded jointly,
   -1 where none), ``detection/<resonance>`` (N,) detection probability;
+* ``segmentation/<resonance>`` (N, n_products) the segmentation head's pairing in the same
+  layout (``decode_segment_assignments``; resonances from the assignment topology);
 * ``neutrino_generation/samples`` (N, M, F) sampled invisible particles (physical
   units) for the slots of ``INPUTS/Invisible/mask`` when the files have them;
   ``neutrino_generation/samples_k`` (N, K, M, F): K independent samples (the first is
@@ -27,6 +29,7 @@ import torch
 from evenet.atomic import atomic_output
 from evenet.errors import ConfigError
 from evenet.model.heads.assignment import decode_assignments
+from evenet.model.heads.segmentation import decode_segment_assignments
 from evenet.model.sampling import sample_invisible, sample_objects
 from evenet.pointcloud import schema as S
 from evenet.train.checkpoints import checkpoint_config, load_weights, network_state, read_checkpoint
@@ -93,6 +96,10 @@ def predict(checkpoint: str | Path, inputs: list[str], output: str | Path, split
                 keep(f"assignment/{name}", choice)
             for name in head.topology.names:
                 keep(f"detection/{name}", outputs["assignment"][f"detection/{name}"].sigmoid())
+        if "segmentation" in outputs and module.segmentation_topology is not None:
+            for name, choice in decode_segment_assignments(outputs["segmentation"],
+                                                           module.segmentation_topology).items():
+                keep(f"segmentation/{name}", choice)
         if "neutrino_generation" in network.heads and "invisible_mask" in batch:
             draws = [sample_invisible(network, inputs_, batch["invisible_mask"], steps=steps, generator=generator)
                      for _ in range(max(neutrino_samples, 1))]

@@ -229,3 +229,37 @@ def predict_segments(outputs: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
     bool[B, Q, N] (mask probability > 0.5 on real objects)."""
     masks = (outputs["mask_logits"] > 0) & outputs["object_mask"][:, None, :]
     return outputs["class_logits"].argmax(-1), masks
+
+
+@torch.no_grad()
+def decode_segment_assignments(outputs: Mapping[str, Tensor], topology: ResonanceTopology) -> dict[str, Tensor]:
+    """The segmentation head's pairing in the layout of ``decode_assignments``:
+    {resonance: LongTensor[B, n_products]} (sorted object slots, -1 where too few were left).
+
+    A segment is an unordered set of objects, so every resonance's products must be
+    interchangeable. Resonances are filled in topology order; each takes the free query most
+    probably of its segment class (identical resonances share a class: the most confident query
+    goes to the first) and, among the objects no earlier resonance took, the n_products with the
+    highest mask logits of that query. Every event gets a pairing, as with the assignment head.
+    """
+    for resonance in topology.resonances:
+        if sorted(i for group in resonance.symmetric for i in group) != list(range(resonance.degree)):
+            raise ConfigError(f"segmentation pairing: the products of resonance {resonance.name!r} are not all "
+                              "interchangeable; a segment carries no product roles")
+    class_prob = outputs["class_logits"].softmax(-1)
+    object_mask = outputs["object_mask"]
+    batch, queries = class_prob.shape[:2]
+    rows = torch.arange(batch, device=class_prob.device)
+    free_query = torch.ones(batch, queries, dtype=torch.bool, device=class_prob.device)
+    free_object = object_mask.clone()
+    result = {}
+    for resonance, label in zip(topology.resonances, topology.segment_classes()):
+        query = class_prob[..., label].masked_fill(~free_query, -1.0).argmax(1)
+        free_query[rows, query] = False
+        logits = outputs["mask_logits"][rows, query].masked_fill(~free_object, -torch.inf)
+        top = logits.topk(min(resonance.degree, logits.shape[1]), dim=1)
+        found = (top.values > -torch.inf).all(1) & (top.indices.shape[1] == resonance.degree)
+        chosen = torch.where(found[:, None], top.indices.sort(1).values, -1)
+        free_object[rows[found][:, None], top.indices[found]] = False
+        result[resonance.name] = chosen
+    return result
