@@ -67,8 +67,9 @@ class MultiHeadAttention(nn.Module):
             q, k, v = self.in_proj(query).chunk(3, dim=-1)
         else:
             d = query.shape[-1]
-            q = F.linear(query, self.in_proj.weight[:d], self.in_proj.bias[:d])
-            k, v = F.linear(context, self.in_proj.weight[d:], self.in_proj.bias[d:]).chunk(2, dim=-1)
+            (w_q, w_kv), (b_q, b_kv) = self.in_proj.weight.split([d, 2 * d]), self.in_proj.bias.split([d, 2 * d])
+            q = F.linear(query, w_q, b_q)
+            k, v = F.linear(context, w_kv, b_kv).chunk(2, dim=-1)
         if mask is not None and mask.is_floating_point() and mask.dtype != q.dtype:
             mask = mask.to(q.dtype)  # an additive mask under autocast
         out = F.scaled_dot_product_attention(

@@ -42,8 +42,8 @@ class EdgeConvBlock(nn.Module):
         """``features``: (R, C) object rows; ``neighbours``: (R, k) row index of each row's neighbours.
         Returns (R, dim)."""
         first, second = self.mlp[0], self.mlp[2]
-        c = features.shape[-1]
-        w_diff, w_centre = first.weight[:, :c], first.weight[:, c:]
+        # A split, not two slices: its backward is one concatenation, not two zero-filled weight-sized buffers.
+        w_diff, w_centre = first.weight.chunk(2, dim=1)
         neighbour = F.linear(features, w_diff)
         centre = F.linear(features, w_centre - w_diff, first.bias)
         if neighbour.device.type == "cpu" and neighbour.dtype == torch.float32 == second.weight.dtype:
