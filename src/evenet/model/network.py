@@ -155,9 +155,11 @@ class EveNet(nn.Module):
     # ------------------------------------------------------------------ passes
     def encode(self, source: Tensor, mask: Tensor, globals_: Tensor) -> tuple[Tensor, Tensor]:
         """Clean pass on normalised inputs -> (object tokens (B, N, D), event token (B, D))."""
-        global_token = self.global_embedding(globals_)
-        tokens = self.body(source, mask)
-        return self.object_encoder(tokens, mask, global_token)
+        return self._encode_body_tokens(self.body(source, mask), mask, globals_)
+
+    def _encode_body_tokens(self, tokens: Tensor, mask: Tensor, globals_: Tensor) -> tuple[Tensor, Tensor]:
+        """Object encoder on a clean pass's body tokens, with the event globals' token."""
+        return self.object_encoder(tokens, mask, self.global_embedding(globals_))
 
     def _inpainting_inputs(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], noise_mask: Tensor,
                            clean_blind: bool) -> BodyInputs:
@@ -208,21 +210,22 @@ class EveNet(nn.Module):
         return tokens_in, full_mask, object_time, allowed, None
 
     def _invisible_head(self, tokens: Tensor, t: Tensor, norm: Mapping[str, Tensor], invisible_mask: Tensor,
-                        allowed: Tensor, num_features: int) -> Tensor:
+                        inputs: BodyInputs, num_features: int) -> Tensor:
+        """Neutrino head on the body tokens of the pass whose ``_invisible_inputs`` are ``inputs``."""
+        _, full_mask, _, allowed, _ = inputs
         mask = norm["mask"]
         n = mask.shape[1]
         noised = torch.cat([torch.zeros_like(mask), invisible_mask], dim=1)
         global_token = self.global_embedding(norm["globals"])
         v = self.heads["neutrino_generation"](
-            tokens, torch.cat([mask, invisible_mask], dim=1), global_token, t, norm["label"], noised=noised,
-            allowed=allowed,
+            tokens, full_mask, global_token, t, norm["label"], noised=noised, allowed=allowed,
         )
         return v[:, n:, :num_features] * invisible_mask.unsqueeze(-1)
 
     def invisible_velocity(self, x_t: Tensor, t: Tensor, norm: Mapping[str, Tensor], invisible_mask: Tensor) -> Tensor:
         """v-prediction for noised invisible particles ``x_t`` (B, M, F_inv) appended to the clean event."""
         inputs = self._invisible_inputs(x_t, t, norm, invisible_mask)
-        return self._invisible_head(self.body(*inputs), t, norm, invisible_mask, inputs[3], x_t.shape[-1])
+        return self._invisible_head(self.body(*inputs), t, norm, invisible_mask, inputs, x_t.shape[-1])
 
     def _bodies(self, passes: list[BodyInputs]) -> list[Tensor]:
         """PET body outputs of several passes from one call on the passes' events stacked (each event
@@ -293,22 +296,23 @@ class EveNet(nn.Module):
         if noised_pass:
             noise_mask = (torch.rand(mask.shape, device=mask.device) < noise_prob) & mask
             x_t, v_target = add_noise(norm["source"], t)
-            passes.append(self._inpainting_inputs(x_t, t, norm, noise_mask, clean_blind))
+            noised_inputs = self._inpainting_inputs(x_t, t, norm, noise_mask, clean_blind)
+            passes.append(noised_inputs)
         if neutrino_pass:
             inv_mask = norm["invisible_mask"]
             x_inv, v_inv_target = add_noise(norm["invisible"], t)
             x_inv = x_inv * inv_mask.unsqueeze(-1)
-            passes.append(self._invisible_inputs(x_inv, t, norm, inv_mask))
+            neutrino_inputs = self._invisible_inputs(x_inv, t, norm, inv_mask)
+            passes.append(neutrino_inputs)
         body_tokens = iter(self._bodies(passes) if passes else [])
 
         if deterministic:
-            global_token = self.global_embedding(norm["globals"])
-            tokens, event = self.object_encoder(next(body_tokens), mask, global_token)
+            tokens, event = self._encode_body_tokens(next(body_tokens), mask, norm["globals"])
             for name in deterministic:
                 outputs[name] = self._deterministic(name, tokens, mask, event, norm)
 
         if noised_pass:
-            tokens, allowed = next(body_tokens), passes[1 if deterministic else 0][3]
+            tokens, allowed = next(body_tokens), noised_inputs[3]
             global_token = self._noised_global_token(norm)
             if noised_classification:
                 tokens_n, event_n = self.object_encoder(tokens, mask, global_token)
@@ -323,7 +327,7 @@ class EveNet(nn.Module):
                 }
 
         if neutrino_pass:
-            v = self._invisible_head(next(body_tokens), t, norm, inv_mask, passes[-1][3], x_inv.shape[-1])
+            v = self._invisible_head(next(body_tokens), t, norm, inv_mask, neutrino_inputs, x_inv.shape[-1])
             outputs["neutrino_generation"] = {"v": v, "v_target": v_inv_target, "noise_mask": inv_mask}
 
         if "global_generation" in self.heads:
