@@ -123,7 +123,6 @@ def feature_figure(samples: dict, names, title: str, output: Path) -> None:
     for ax in axes[len(names):]:
         ax.set_visible(False)
     axes[0].legend(fontsize="x-small")
-    fig.tight_layout()
     save_figure(fig, output, f"Per-feature distributions of data (points) and calibrated generated background (lines) "
                              f"in the signal region (red) and the sidebands (black, dashed; generated at the sideband "
                              f"data masses), normalised; {title}. The per-feature and multivariate AUCs are in the "

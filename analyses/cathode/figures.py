@@ -53,7 +53,6 @@ def significance_figure(results, output: Path) -> None:
     ax.set_ylabel("median significance $Z$ [$\\sigma$]")
     ax.set_ylim(bottom=0)
     ax.tick_params(axis="x", labelsize="small")
-    fig.tight_layout()
     save_figure(fig, output / "significance",
                 "Median likelihood-reweighted significance Z = sqrt(q0) per train->test configuration and generator "
                 "variant (calibrated: filled), bars: 16-84 % of the pseudo-experiments (generator-ensemble "
@@ -92,7 +91,6 @@ def spectra_figure(result, output: Path) -> None:
         ax.set_xlabel(mass_label("\\mu\\mu"))
         ax.set_ylabel("events / bin" if key == "before" else "sum of weights / bin")
         ax.legend(fontsize="x-small", title=f"{title}: Z = {s['significance']:.2f}", title_fontsize="x-small")
-    fig.tight_layout()
     conf = result.extra["configuration"]
     save_figure(fig, output / "spectra",
                 f"Dimuon mass spectrum of the {conf['test'].upper()} test events ({conf['label']}, "

@@ -61,7 +61,6 @@ def main(argv=None) -> int:
     draw(axes[1], table, "event_purity", "pairing efficiency (event purity)", models={"cls_asn", "cls_seg", "spanet"})
     axes[0].legend(fontsize="x-small")
     axes[1].legend(fontsize="x-small")
-    figure.tight_layout()
     save_figure(figure, f"{args.output}_fig3",
                 f"H -> aa -> 4b (m_a = 30 GeV) against multi-b QCD, test split. Left: maximum SIC (physical "
                 f"weights, background yield >= 10) versus training size; right: event purity of the a -> bb "
@@ -72,7 +71,6 @@ def main(argv=None) -> int:
     draw(ax, table, "steps_to_min_val_loss", "steps to minimum validation loss")
     ax.set_yscale("log")
     ax.legend(fontsize="x-small")
-    figure.tight_layout()
     save_figure(figure, f"{args.output}_fig8",
                 f"H -> aa -> 4b: optimisation steps to the minimum validation loss versus training size, per "
                 f"fine-tuning variant (EveNet runs; SPANet has no validation loss). Points: mean over seeds "

@@ -71,6 +71,7 @@ def run(args) -> Path:
     responses = {m: _network(response_truth, Path(args.response_pointcloud), Path(p), args.response_model)
                  for m, p in nominal.items()}
     out: dict = {}
+    origin: dict[str, str] = {}
     for batch in args.batches:
         document = read_records(batch)
         try:
@@ -81,6 +82,10 @@ def run(args) -> Path:
             raise ConfigError(f"{batch}: expected the data sample alone, got {samples}")
         sample = samples[0]
         for record in document["experiments"]:
+            if record["label"] in origin:
+                raise ConfigError(f"--batches: experiment {record['label']!r} is in both {origin[record['label']]} "
+                                  f"and {batch}")
+            origin[record["label"]] = batch
             folder = Path(batch) / record["label"]
             for model in models:
                 if model not in responses:

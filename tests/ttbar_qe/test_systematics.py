@@ -332,6 +332,14 @@ def test_batch_document_not_of_the_data_sample_alone(files, tmp_path, capsys, ed
          str(batch), fragment)
 
 
+def test_experiment_label_in_two_batches(files, tmp_path, capsys):
+    config = _config(tmp_path / "c.yaml", 0)
+    again = tmp_path / "jes_b1"
+    shutil.copytree(files["jes"], again)
+    _bad(files, tmp_path, capsys, lambda out: _argv(files, config, out, batches=[files["nominal"], files["jes"], again]),
+         "'jes_000'", str(files["jes"]), str(again))
+
+
 def test_experiment_without_its_predictions(files, tmp_path, capsys):
     config = _config(tmp_path / "c.yaml", 0)
     batch = tmp_path / "jes_b0"
