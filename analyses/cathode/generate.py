@@ -107,30 +107,35 @@ def generate_events(checkpoints, masses, channel: str, steps: int, seed: int, cu
     conditioning masses ``masses[k]`` of fold model k; ``cuts`` (pt_min, abs_eta_max) of the
     muons; an event is selected when its recomputed pair mass lies in one of ``windows``
     ([low, high) intervals). One array per output key, the models' events concatenated."""
-    pt_min, eta_max = cuts
     parts = []
     for k, (checkpoint, mass) in enumerate(zip(checkpoints, masses)):
         s = _sample_model(checkpoint, mass, channel, steps, seed * 1000 + k)
         turn = np.random.default_rng([seed, k]).uniform(-np.pi, np.pi, len(mass))
-        pt, eta, phi = s["pt"], s["eta"], rotate(s["phi"], turn)
-        pt = np.abs(pt)
-        p = lambda i: np.stack([pt[:, i] * np.cos(phi[:, i]), pt[:, i] * np.sin(phi[:, i]),
-                                pt[:, i] * np.sinh(eta[:, i])], axis=1)
-        new1, new2, magnitude = calibrate_pairs(p(0), p(1), mass)
-        raw = dict(zip(MUON_FIELDS, ordered(pt[:, 0], eta[:, 0], phi[:, 0], pt[:, 1], eta[:, 1], phi[:, 1])))
-        cal = dict(zip(MUON_FIELDS, ordered(*_pt_eta_phi(new1), *_pt_eta_phi(new2))))
-        part = {"model": np.full(len(mass), k), "condition_mass": mass, "ht_condition": s["ht_condition"],
-                "calibration_magnitude": magnitude}
-        for name, muons in (("raw", raw), ("calibrated", cal)):
-            mu_mass = pair_mass(*(muons[f] for f in MUON_FIELDS))
-            in_window = np.zeros(len(mu_mass), bool)
-            for low, high in windows:
-                in_window |= (mu_mass >= low) & (mu_mass < high)
-            ok = (muons["pt2"] > pt_min) & (np.abs(muons["eta1"]) < eta_max) & (np.abs(muons["eta2"]) < eta_max)
-            part.update({f"{name}/{f}": v for f, v in muons.items()})
-            part[f"{name}/mass"], part[f"{name}/selected"] = mu_mass, ok & in_window
-        parts.append(part)
+        parts.append(calibrated_events(k, mass, np.abs(s["pt"]), s["eta"], rotate(s["phi"], turn), s["ht_condition"],
+                                       cuts, windows))
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+def calibrated_events(model: int, mass, pt, eta, phi, ht, cuts: tuple[float, float], windows) -> dict[str, np.ndarray]:
+    """Muon pairs ``pt``, ``eta``, ``phi`` (n, 2) as generated ("raw") and calibrated to the conditioning
+    ``mass`` (n,), each in pT order with its recomputed pair mass and selection (:func:`generate_events`)."""
+    pt_min, eta_max = cuts
+    p = lambda i: np.stack([pt[:, i] * np.cos(phi[:, i]), pt[:, i] * np.sin(phi[:, i]), pt[:, i] * np.sinh(eta[:, i])],
+                           axis=1)
+    new1, new2, magnitude = calibrate_pairs(p(0), p(1), mass)
+    raw = dict(zip(MUON_FIELDS, ordered(pt[:, 0], eta[:, 0], phi[:, 0], pt[:, 1], eta[:, 1], phi[:, 1])))
+    cal = dict(zip(MUON_FIELDS, ordered(*_pt_eta_phi(new1), *_pt_eta_phi(new2))))
+    part = {"model": np.full(len(mass), model), "condition_mass": mass, "ht_condition": ht,
+            "calibration_magnitude": magnitude}
+    for name, muons in (("raw", raw), ("calibrated", cal)):
+        mu_mass = pair_mass(*(muons[f] for f in MUON_FIELDS))
+        in_window = np.zeros(len(mu_mass), bool)
+        for low, high in windows:
+            in_window |= (mu_mass >= low) & (mu_mass < high)
+        ok = (muons["pt2"] > pt_min) & (np.abs(muons["eta1"]) < eta_max) & (np.abs(muons["eta2"]) < eta_max)
+        part.update({f"{name}/{f}": v for f, v in muons.items()})
+        part[f"{name}/mass"], part[f"{name}/selected"] = mu_mass, ok & in_window
+    return part
 
 
 def write_events(output, events: dict[str, np.ndarray], channel: str, checkpoints) -> None:
