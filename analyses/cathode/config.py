@@ -14,7 +14,7 @@ SECTIONS = {
     "streams": {"data", "nosignal"},
     "mass": {"range", "signal_region", "sr_edges", "degree"},
     "generator": {"config", "folds", "val_fraction", "set", "steps", "events_per_model", "diagnostic_events_per_model",
-                  "seed"},
+                  "seed", "rotate_phi"},
     "classifier": {"features", "folds", "ensemble", "generated_events", "xgboost", "early_stopping_rounds", "fprs",
                    "mu_min"},
     "pseudo_experiments": {"bootstraps", "resamplings", "seed"},
@@ -50,6 +50,8 @@ def load_config(path) -> dict:
         value = cfg[section][key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{path}: '{section}.{key}' must be a positive integer, got {value!r}")
+    if not isinstance(cfg["generator"]["rotate_phi"], bool):
+        raise ConfigError(f"{path}: 'generator.rotate_phi' must be true or false")
     nosignal = cfg["streams"]["nosignal"]
     nosignal = [nosignal] if isinstance(nosignal, str) else nosignal
     if not (isinstance(nosignal, list) and nosignal and all(isinstance(n, str) for n in nosignal)):

@@ -5,6 +5,8 @@ identity (evenet.pointcloud.split.event_uniform, seeded), so a fold does not dep
 file order. The fold file holds that fold's events in the point-cloud layout, with
 ``META/split`` rewritten: a ``val_fraction`` of them (another hash) for validation
 (early stopping), the rest for training. Model k of the ensemble trains on fold k.
+With ``generator.rotate_phi`` every event is rotated about the beam axis so the muon pair
+has phi = 0 (the objects' phi and met_phi; analyses/cathode/azimuth.py).
 
     python -m analyses.cathode.folds --data results/pointcloud/dimuon/*.h5 --channel os \
         --fold 0 --config config/cathode/demo.yaml --output results/cathode/folds/os/fold0.h5
@@ -18,10 +20,11 @@ import sys
 import h5py
 import numpy as np
 
+from analyses.cathode.azimuth import pair_phi, rotate
 from analyses.cathode.config import CHANNELS, load_config
 from evenet.atomic import atomic_output
 from evenet.errors import UserError, command
-from evenet.pointcloud.schema import SPLIT_CODES
+from evenet.pointcloud.schema import GLOBAL_FEATURES, SOURCE_FEATURES, SPLIT_CODES
 from evenet.pointcloud.split import event_uniform
 from evenet.selection.dimuon import REGION_SB
 
@@ -34,7 +37,18 @@ def fold_of(event_id: np.ndarray, folds: int, seed: int) -> np.ndarray:
     return np.minimum((u * folds).astype(int), folds - 1)
 
 
-def write_fold(paths, channel: str, fold: int, folds: int, val_fraction: float, seed: int, output) -> int:
+def rotate_to_pair_frame(source: np.ndarray, mask: np.ndarray, globals_: np.ndarray) -> None:
+    """Point-cloud arrays (n, slots, features), (n, slots), (n, globals) rotated in place so the
+    summed transverse momentum of the objects has phi = 0."""
+    pt, phi = source[..., SOURCE_FEATURES.index("pt")], source[..., SOURCE_FEATURES.index("phi")]
+    angle = -pair_phi(np.where(mask, pt, 0.0), phi)
+    source[..., SOURCE_FEATURES.index("phi")] = np.where(mask, rotate(phi, angle), phi)
+    met_phi = GLOBAL_FEATURES.index("met_phi")
+    globals_[:, met_phi] = rotate(globals_[:, met_phi], angle)
+
+
+def write_fold(paths, channel: str, fold: int, folds: int, val_fraction: float, seed: int, output,
+               rotate_phi: bool = False) -> int:
     with h5py.File(paths[0], "r") as first, atomic_output(output) as tmp, h5py.File(tmp, "w") as out:
         out.attrs.update(dict(first.attrs))
         rows_per_file = []
@@ -62,6 +76,11 @@ def write_fold(paths, channel: str, fold: int, folds: int, val_fraction: float, 
         n = len(out["META/event"])
         ident = np.stack([out["META/run"][:], out["META/luminosityBlock"][:], out["META/event"][:]], axis=1)
         val = event_uniform(ident[:, 0], ident[:, 1], ident[:, 2], seed + VAL_SALT) < val_fraction
+        if rotate_phi:
+            source, mask, globals_ = (out[k][:] for k in ("INPUTS/Source/data", "INPUTS/Source/mask",
+                                                          "INPUTS/Conditions/data"))
+            rotate_to_pair_frame(source, mask, globals_)
+            out["INPUTS/Source/data"][...], out["INPUTS/Conditions/data"][...] = source, globals_
         del out["META/split"]
         out.create_dataset("META/split", data=np.where(val, SPLIT_CODES["val"], SPLIT_CODES["train"]).astype(np.uint8))
         out.attrs["n_events"] = n
@@ -81,7 +100,8 @@ def main(argv=None) -> int:
     gen = cfg["generator"]
     if not 0 <= args.fold < gen["folds"]:
         raise UserError(f"--fold {args.fold}: outside 0..{gen['folds'] - 1} (generator.folds)")
-    n = write_fold(args.data, args.channel, args.fold, gen["folds"], gen["val_fraction"], gen["seed"], args.output)
+    n = write_fold(args.data, args.channel, args.fold, gen["folds"], gen["val_fraction"], gen["seed"], args.output,
+                   gen["rotate_phi"])
     print(f"{n} sideband events ({args.channel}, fold {args.fold}) -> {args.output}")
     return 0
 

@@ -7,7 +7,10 @@ model, ``events_per_model`` SR masses M are drawn from it, then
 1. stage 1: H_T = pT1 + pT2 (global HT_lep) is sampled given M (M_leps) by the
    model's global_generation head;
 2. stage 2: the two muons' (energy, pT, eta, phi) are sampled given M and H_T by the
-   point_cloud_generation head (isLepton 1, btag 0 and the channel's charges given);
+   point_cloud_generation head (isLepton 1, btag 0 and the channel's charges given),
+   then every event is rotated about the beam axis by a uniformly random angle
+   (generators trained in the pair frame, ``generator.rotate_phi``, make pairs at phi = 0;
+   the pair mass, the features and the calibration are invariant, analyses/cathode/azimuth.py);
 3. the muons are kept as generated ("raw": the pair mass is what the model made) and
    calibrated in the pair rest frame to mass M (evenet.physics.dimuon_calibration,
    with the per-event calibration magnitude);
@@ -32,6 +35,7 @@ import h5py
 import numpy as np
 import yaml
 
+from analyses.cathode.azimuth import rotate
 from analyses.cathode.config import CHANNELS, load_config
 from analyses.cathode.features import ordered, pair_mass, read_dimuons
 from evenet.atomic import atomic_output
@@ -106,8 +110,9 @@ def generate_events(checkpoints, masses, channel: str, steps: int, seed: int, cu
     parts = []
     for k, (checkpoint, mass) in enumerate(zip(checkpoints, masses)):
         s = _sample_model(checkpoint, mass, channel, steps, seed * 1000 + k)
-        phi = np.arctan2(np.sin(s["phi"]), np.cos(s["phi"]))
-        parts.append(calibrated_events(k, mass, np.abs(s["pt"]), s["eta"], phi, s["ht_condition"], cuts, windows))
+        turn = np.random.default_rng([seed, k]).uniform(-np.pi, np.pi, len(mass))
+        parts.append(calibrated_events(k, mass, np.abs(s["pt"]), s["eta"], rotate(s["phi"], turn), s["ht_condition"],
+                                       cuts, windows))
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
